@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note: this module_utils is private to the dhcp.failover collection. Its interface can change
+# at any time; do not use it from outside the collection.
+
+"""Failover state of ISC dhcpd 4.4 from its journald lines (one service run at a time)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+
+try:
+    from systemd import journal as _systemd_journal  # Debian: python3-systemd
+    HAS_SYSTEMD_JOURNAL = True
+except ImportError:
+    _systemd_journal = None
+    HAS_SYSTEMD_JOURNAL = False
+
+
+# Numbers are the ones OMAPI uses (server/failover.c, includes/failover.h of dhcpd 4.4.3-P1).
+STATE_NUMBERS = {
+    'unknown-state': 0,
+    'startup': 1,
+    'normal': 2,
+    'communications-interrupted': 3,
+    'partner-down': 4,
+    'potential-conflict': 5,
+    'recover': 6,
+    'paused': 7,
+    'shutdown': 8,
+    'recover-done': 9,
+    'resolution-interrupted': 10,
+    'conflict-done': 11,
+    'recover-wait': 254,
+}
+STATE_NAMES = dict((number, name) for name, number in STATE_NUMBERS.items())
+
+_MOVE_RE = re.compile(
+    r'^failover peer (?P<peer>\S+): (?P<who>I move|peer moves) from (?P<old>[a-z-]+) to (?P<new>[a-z-]+)\s*$')
+_BOTH_NORMAL_RE = re.compile(r'^failover peer (?P<peer>\S+): Both servers normal\s*$')
+_DISCONNECTED_RE = re.compile(r'^peer (?P<peer>\S+): disconnected\s*$')
+_POOL_RE = re.compile(
+    r'^(?P<kind>balancing|balanced|IMBALANCED) pool (?P<id>[0-9a-f]+) (?P<network>\S*)\s+'
+    r'total (?P<total>\d+)\s+free (?P<free>\d+)\s+backup (?P<backup>\d+)\s+lts (?P<lts>-?\d+)\s+'
+    r'max-(?:own \(\+/-\)|misbal )(?P<max>\d+)\s*$')
+
+
+def iso_utc(usec):
+    """ISO 8601 UTC string for a journald timestamp in microseconds since the epoch."""
+    moment = datetime.datetime.fromtimestamp(int(usec) // 1000000, tz=datetime.timezone.utc)
+    return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _new_peer():
+    return {
+        'my_state': None,
+        'my_state_since': None,
+        'partner_state': None,
+        'partner_state_since': None,
+        'transitions': [],
+        'both_normal_seen': False,
+        'both_normal_since': None,
+        'disconnected_at': None,
+    }
+
+
+def parse_entries(entries, max_transitions=20):
+    """Fold the journald entries of one dhcpd run into failover state.
+
+    ``entries`` is an iterable of dicts with at least ``MESSAGE`` and ``__REALTIME_TIMESTAMP``
+    (microseconds, int or str) in journal order, as ``journalctl -o json`` or the
+    python3-systemd reader give them.
+
+    Returns ``{'peers': {name: {...}}, 'pools': {pool_id: {...}}, 'lines': N}``. Pool lines do not
+    name their failover peer, so pools are returned apart from peers.
+    """
+    peers = {}
+    pools = {}
+    lines = 0
+    for entry in entries:
+        message = entry.get('MESSAGE')
+        if isinstance(message, list):  # journalctl -o json gives a list for non-UTF-8 data
+            continue
+        if not message:
+            continue
+        lines += 1
+        when = iso_utc(entry['__REALTIME_TIMESTAMP'])
+        match = _MOVE_RE.match(message)
+        if match:
+            peer = peers.setdefault(match.group('peer'), _new_peer())
+            who = 'me' if match.group('who') == 'I move' else 'partner'
+            prefix = 'my' if who == 'me' else 'partner'
+            peer[prefix + '_state'] = match.group('new')
+            if match.group('old') != match.group('new') or peer[prefix + '_state_since'] is None:
+                peer[prefix + '_state_since'] = when
+            peer['transitions'].append({'time': when, 'who': who, 'from': match.group('old'), 'to': match.group('new')})
+            if max_transitions is not None and len(peer['transitions']) > max_transitions:
+                del peer['transitions'][0]
+            continue
+        match = _BOTH_NORMAL_RE.match(message)
+        if match:
+            peer = peers.setdefault(match.group('peer'), _new_peer())
+            peer['both_normal_seen'] = True
+            peer['both_normal_since'] = when
+            continue
+        match = _DISCONNECTED_RE.match(message)
+        if match:
+            peers.setdefault(match.group('peer'), _new_peer())['disconnected_at'] = when
+            continue
+        match = _POOL_RE.match(message)
+        if match:
+            kind = match.group('kind')
+            pools[match.group('id')] = {
+                'network': match.group('network'),
+                'total': int(match.group('total')),
+                'free': int(match.group('free')),
+                'backup': int(match.group('backup')),
+                'lts': int(match.group('lts')),
+                'max_own': int(match.group('max')) if kind == 'balancing' else None,
+                'max_misbalance': int(match.group('max')) if kind != 'balancing' else None,
+                'balanced': None if kind == 'balancing' else kind == 'balanced',
+                'time': when,
+            }
+    return {'peers': peers, 'pools': pools, 'lines': lines}
+
+
+def pool_summary(pools):
+    """One ``pool`` figure for a peer: the sum of the latest figures of every pool."""
+    if not pools:
+        return None
+    summary = {'total': 0, 'free': 0, 'backup': 0, 'lts': 0, 'max_own': None, 'balanced': True}
+    for pool in pools.values():
+        for key in ('total', 'free', 'backup', 'lts'):
+            summary[key] += pool[key]
+        if pool['max_own'] is not None:
+            summary['max_own'] = (summary['max_own'] or 0) + pool['max_own']
+        if pool['balanced'] is None:
+            summary['balanced'] = None if summary['balanced'] is not False else False
+        elif not pool['balanced']:
+            summary['balanced'] = False
+    return summary
+
+
+def parse_systemctl_show(text):
+    """``systemctl show -p A -p B UNIT`` output as a dict."""
+    result = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition('=')
+        if sep:
+            result[key.strip()] = value.strip()
+    return result
+
+
+def unit_properties(module, unit):
+    """InvocationID and ActiveState of ``unit``; None when systemctl is absent or fails."""
+    systemctl = module.get_bin_path('systemctl')
+    if not systemctl:
+        return None
+    rc, out, dummy = module.run_command(
+        [systemctl, 'show', '-p', 'InvocationID', '-p', 'ActiveState', '-p', 'LoadState', unit],
+        environ_update={'LC_ALL': 'C'})
+    if rc != 0:
+        return None
+    props = parse_systemctl_show(out)
+    if props.get('LoadState') == 'not-found':
+        return None
+    return props
+
+
+def journalctl_argv(journalctl, invocation_id):
+    """argv that prints exactly one service run (one invocation) as JSON lines.
+
+    journald indexes every field, so the match costs the same whatever the size of the journal.
+    """
+    return [journalctl, '--no-pager', '--quiet', '-o', 'json', '_SYSTEMD_INVOCATION_ID=' + invocation_id]
+
+
+def parse_journalctl_json(text):
+    """Entries of ``journalctl -o json`` output (one JSON object a line)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            yield json.loads(line)
+
+
+def read_run_python_systemd(invocation_id):
+    """Entries of one service run with Debian's python3-systemd reader."""
+    reader = _systemd_journal.Reader(converters={'__REALTIME_TIMESTAMP': int})
+    try:
+        reader.add_match(_SYSTEMD_INVOCATION_ID=invocation_id)
+        for entry in reader:
+            yield entry
+    finally:
+        reader.close()
+
+
+def read_run(module, invocation_id, prefer_python=True):
+    """Entries of one service run and the reader used (``python3-systemd`` or ``journalctl``).
+
+    Returns ``(None, None)`` when neither reader is available.
+    """
+    if prefer_python and HAS_SYSTEMD_JOURNAL:
+        return list(read_run_python_systemd(invocation_id)), 'python3-systemd'
+    journalctl = module.get_bin_path('journalctl')
+    if not journalctl:
+        return None, None
+    rc, out, err = module.run_command(journalctl_argv(journalctl, invocation_id), environ_update={'LC_ALL': 'C'})
+    if rc != 0:
+        module.fail_json(msg='journalctl failed: %s' % err.strip(), rc=rc, stdout=out, stderr=err,
+                         cmd=journalctl_argv(journalctl, invocation_id))
+    return list(parse_journalctl_json(out)), 'journalctl'
