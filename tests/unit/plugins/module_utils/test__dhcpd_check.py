@@ -1,0 +1,342 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Parsing real ``dhcpd -t``/``-T`` output (tests/unit/fixtures/dhcpd_check, see its README)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.dhcp.failover.plugins.module_utils._dhcpd_check import (
+    build_argv,
+    format_errors,
+    parse_output,
+    remove_temp_config,
+    write_temp_config,
+)
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'dhcpd_check')
+DHCPD = '/usr/sbin/dhcpd'
+CONFIG_ERRORS_ENCOUNTERED = {
+    'file': None, 'line': None, 'message': 'Configuration file errors encountered -- exiting', 'context': [],
+}
+
+
+def load_fixture(name):
+    with open(os.path.join(FIXTURES, name + '.out'), encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+def located(name, line, message, context):
+    return {'file': '/cfg/%s.conf' % name, 'line': line, 'message': message, 'context': context}
+
+
+# Each case: fixture name, the exact argv, dhcpd's rc, and the parse result expected from the
+# captured stdout/stderr.
+CASES = [
+    dict(
+        name='valid',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/valid.conf'],
+        rc=0,
+        valid=True,
+        errors=[],
+        warnings=[],
+    ),
+    dict(
+        name='warning_lbms',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/warning_lbms.conf'],
+        rc=0,
+        valid=True,
+        errors=[],
+        warnings=['WARNING: load balancing will be disabled for failover peer, dhcp-failover, '
+                  'because its load balance max secs is 0'],
+    ),
+    dict(
+        name='error_no_split',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_no_split.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_no_split', 13, 'primary failover server must have hba or split.', ['}', ' ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_no_mclt',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_no_mclt.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_no_mclt', 13, 'primary failover server must have mclt.', ['}', ' ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_secondary_split',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_secondary_split.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_secondary_split', 11, 'secondary may not define load balance settings.',
+                    ['  split 128;', '         ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_split_range',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_split_range.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_split_range', 12, 'split must be between 0 and 256, inclusive',
+                    ['  split 300;', '         ^']),
+            located('error_split_range', 14, 'primary failover server must have hba or split.', ['}', ' ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_no_peer_address',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_no_peer_address.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_no_peer_address', 13, 'peer address may not be omitted', ['}', ' ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_peer_not_found',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_peer_not_found.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_peer_not_found', 22, 'failover peer other-peer: not found',
+                    ['    failover peer "other-peer"', '                   ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_no_referring_pools',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_no_referring_pools.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            {'file': None, 'line': None, 'context': [],
+             'message': 'ERROR: Failover peer, dhcp-failover, has no referring pools. '
+                        'You must refer to each peer in at least one pool declaration.'},
+            {'file': None, 'line': None, 'context': [], 'message': 'Failover configuration sanity check failed'},
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_peer_in_subnet',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_peer_in_subnet.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            # The second half of the message comes after the caret line; it is joined back.
+            located('error_peer_in_subnet', 3,
+                    'failover peers may only be defined in shared-network declarations and the outer scope.',
+                    ['subnet 10.231.20.0 netmask 255.255.255.0 {', '                                          ^']),
+            located('error_peer_in_subnet', 17, 'failover peer dhcp-failover: not found',
+                    ['    failover peer "dhcp-failover"', '                   ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_dynamic_bootp',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_dynamic_bootp.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_dynamic_bootp', 19,
+                    'dynamic-bootp flag is not permitted for address range declarations where there is a failover '
+                    'peer in scope.   If you wish to declare an address range from which dynamic bootp leases '
+                    'can be allocated, please declare it within a pool declaration that also contains the "no '
+                    'failover" statement.   The failover protocol itself does not permit dynamic bootp - this '
+                    'is not a limitation specific to the ISC DHCP server.   Please don\'t ask me to defend this '
+                    'until you have read and really tried to understand the failover protocol specification.',
+                    ['    range dynamic-bootp 10.231.20.10 10.231.20.100;',
+                     '                                                   ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_expecting_secs',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_expecting_secs.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_expecting_secs', 13, "expecting 'secs'", ['  load balance max secs', '                    ^']),
+            located('error_expecting_secs', 16, 'semicolon expected.', ['subnet', ' ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_syntax',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_syntax.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            located('error_syntax', 5, 'semicolon expected.', ['}', ' ^']),
+            located('error_syntax', 5, 'unexpected end of file', ['}', ' ^']),
+            CONFIG_ERRORS_ENCOUNTERED,
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='error_missing_include',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/error_missing_include.conf'],
+        rc=1,
+        valid=False,
+        errors=[
+            {'file': '/cfg/does-not-exist.conf', 'line': None, 'context': [],
+             'message': "Can't open /cfg/does-not-exist.conf: No such file or directory"},
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='lease_valid',
+        argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_valid.conf', '-lf', '/var/lib/dhcp/dhcpd.leases'],
+        rc=0,
+        valid=True,
+        errors=[],
+        warnings=[],
+    ),
+    dict(
+        # dhcpd -T exits with 0 on a corrupt lease file: the errors alone make it invalid.
+        name='lease_corrupt',
+        argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_corrupt.conf', '-lf', '/var/lib/dhcp/dhcpd.leases'],
+        rc=0,
+        valid=False,
+        errors=[
+            {'file': '/var/lib/dhcp/dhcpd.leases', 'line': 14,
+             'message': 'expected colon separating minute from second.',
+             'context': ['  ends 1 2025/11/24 15:11;', '                       ^']},
+            {'file': '/var/lib/dhcp/dhcpd.leases', 'line': 19, 'message': 'activ: expecting a binding state.',
+             'context': ['', '^']},
+            {'file': '/var/lib/dhcp/dhcpd.leases', 'line': 20, 'message': 'possibly corrupt lease file',
+             'context': ['  next binding state expired;', '                             ^']},
+            # printed three times, returned once
+            {'file': None, 'line': None, 'message': 'Corrupt lease file - possible data loss!', 'context': []},
+        ],
+        warnings=[],
+    ),
+    dict(
+        name='lease_valid_readonly',
+        argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_valid_readonly.conf', '-lf', '/cfg/lease_valid_readonly.leases'],
+        rc=0,
+        valid=False,
+        errors=[
+            {'file': None, 'line': None, 'context': [],
+             'message': "Can't create new lease file: Read-only file system"},
+        ],
+        warnings=[],
+    ),
+]
+
+CASE_IDS = [case['name'] for case in CASES]
+
+
+def test_every_fixture_has_a_case():
+    names = sorted(name[:-len('.out')] for name in os.listdir(FIXTURES) if name.endswith('.out'))
+    assert names == sorted(CASE_IDS)
+
+
+@pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
+def test_fixture_was_captured_with_the_argv_the_module_builds(case):
+    fixture = load_fixture(case['name'])
+    lease_file = fixture['argv'][6] if '-lf' in fixture['argv'] else None
+    assert build_argv(DHCPD, '/cfg/%s.conf' % case['name'], lease_file) == case['argv']
+    assert fixture['argv'] == case['argv']
+    assert fixture['rc'] == case['rc']
+
+
+@pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
+def test_parse_output(case):
+    fixture = load_fixture(case['name'])
+    result = parse_output(fixture['rc'], fixture['stdout'], fixture['stderr'])
+    assert result == {
+        'valid': case['valid'],
+        'errors': case['errors'],
+        'warnings': case['warnings'],
+        'dhcpd_version': '4.4.3-P1',
+    }
+
+
+def test_build_argv_without_lease_file():
+    assert build_argv('/opt/dhcpd', '/etc/dhcp/dhcpd.conf') == ['/opt/dhcpd', '-t', '-4', '-cf', '/etc/dhcp/dhcpd.conf']
+
+
+def test_build_argv_with_lease_file():
+    assert build_argv('/usr/sbin/dhcpd', '/etc/dhcp/dhcpd.conf', '/var/lib/dhcp/dhcpd.leases') == [
+        '/usr/sbin/dhcpd', '-T', '-4', '-cf', '/etc/dhcp/dhcpd.conf', '-lf', '/var/lib/dhcp/dhcpd.leases']
+
+
+def test_nonzero_rc_without_known_message_is_invalid():
+    # e.g. a dhcpd killed by a signal, or an option it does not know: never report it as valid
+    result = parse_output(-9, '', '')
+    assert result['valid'] is False
+    assert result['errors'] == [{
+        'file': None, 'line': None, 'context': [],
+        'message': 'dhcpd exited with return code -9 without an error message this module knows; see stderr'}]
+    assert result['dhcpd_version'] is None
+
+
+def test_unknown_lines_of_a_valid_run_become_warnings():
+    fixture = load_fixture('valid')
+    stderr = fixture['stderr'] + 'Something new that dhcpd 4.5 prints\n'
+    result = parse_output(0, '', stderr)
+    assert result['valid'] is True
+    assert result['warnings'] == ['Something new that dhcpd 4.5 prints']
+
+
+def test_format_errors():
+    fixture = load_fixture('error_split_range')
+    errors = parse_output(fixture['rc'], fixture['stdout'], fixture['stderr'])['errors']
+    assert format_errors(errors) == [
+        '/cfg/error_split_range.conf line 12: split must be between 0 and 256, inclusive',
+        '/cfg/error_split_range.conf line 14: primary failover server must have hba or split.',
+        'Configuration file errors encountered -- exiting',
+    ]
+
+
+def test_write_temp_config(tmp_path):
+    path = write_temp_config('authoritative;\n', str(tmp_path))
+    assert os.path.dirname(path) == str(tmp_path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path, encoding='utf-8') as handle:
+        assert handle.read() == 'authoritative;\n'
+    remove_temp_config(path)
+    assert os.listdir(str(tmp_path)) == []
+    remove_temp_config(path)  # already gone: no error
+
+
+def test_write_temp_config_mode_ignores_umask(tmp_path):
+    old_umask = os.umask(0)
+    try:
+        path = write_temp_config('authoritative;\n', str(tmp_path))
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_write_temp_config_missing_dir(tmp_path):
+    with pytest.raises(OSError):
+        write_temp_config('authoritative;\n', str(tmp_path / 'missing'))
