@@ -116,14 +116,16 @@ def parse_entries(entries, max_transitions=20):
         match = _POOL_RE.match(message)
         if match:
             kind = match.group('kind')
+            previous = pools.get(match.group('id'), {})
             pools[match.group('id')] = {
                 'network': match.group('network'),
                 'total': int(match.group('total')),
                 'free': int(match.group('free')),
                 'backup': int(match.group('backup')),
                 'lts': int(match.group('lts')),
-                'max_own': int(match.group('max')) if kind == 'balancing' else None,
-                'max_misbalance': int(match.group('max')) if kind != 'balancing' else None,
+                # "balancing" lines give max-own, "balanced"/"IMBALANCED" lines max-misbal
+                'max_own': int(match.group('max')) if kind == 'balancing' else previous.get('max_own'),
+                'max_misbalance': int(match.group('max')) if kind != 'balancing' else previous.get('max_misbalance'),
                 'balanced': None if kind == 'balancing' else kind == 'balanced',
                 'time': when,
             }
@@ -215,3 +217,43 @@ def read_run(module, invocation_id, prefer_python=True):
         module.fail_json(msg='journalctl failed: %s' % err.strip(), rc=rc, stdout=out, stderr=err,
                          cmd=journalctl_argv(journalctl, invocation_id))
     return list(parse_journalctl_json(out)), 'journalctl'
+
+
+def combine(journal, leases, peer=None, single_pool_owner=True):
+    """Per-peer report from one run's journal (``parse_entries`` result or None) and the leases
+    file (``parse_leases`` result or None). Journal data wins; the leases file fills what the run
+    did not log (a state unchanged since the previous run) and is returned as ``leases_file``.
+    """
+    journal_peers = journal['peers'] if journal else {}
+    leases = leases or {}
+    names = sorted(set(journal_peers) | set(leases))
+    if peer is not None:
+        names = [name for name in names if name == peer]
+    pool = pool_summary(journal['pools']) if journal and single_pool_owner and len(set(journal_peers) | set(leases)) == 1 else None
+    report = {}
+    for name in names:
+        logged = journal_peers.get(name)
+        recorded = leases.get(name)
+        entry = {
+            'my_state': None, 'my_state_since': None, 'partner_state': None, 'partner_state_since': None,
+            'transitions': [], 'both_normal_seen': None, 'both_normal_since': None, 'disconnected_at': None,
+            'pool': pool, 'source': None, 'leases_file': recorded,
+        }
+        sources = []
+        if logged:
+            for key in ('transitions', 'both_normal_seen', 'both_normal_since', 'disconnected_at'):
+                entry[key] = logged[key]
+        elif journal is not None:
+            entry['both_normal_seen'] = False
+        for prefix in ('my', 'partner'):
+            if logged and logged[prefix + '_state']:
+                entry[prefix + '_state'] = logged[prefix + '_state']
+                entry[prefix + '_state_since'] = logged[prefix + '_state_since']
+                sources.append('journald')
+            elif recorded and recorded[prefix + '_state']:
+                entry[prefix + '_state'] = recorded[prefix + '_state']
+                entry[prefix + '_state_since'] = recorded[prefix + '_state_since']
+                sources.append('leases')
+        entry['source'] = 'journald' if 'journald' in sources else ('leases' if sources else None)
+        report[name] = entry
+    return report

@@ -1,0 +1,311 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+DOCUMENTATION = r"""
+module: state_info
+short_description: Failover state of ISC dhcpd from journald and the leases file
+version_added: 1.0.0
+description:
+  - Reports, for each failover peer of the ISC dhcpd 4.4 server on the host, its own state and its partner's state, since
+    when, the last transitions, whether both servers reached C(normal) in the current service run, and the latest pool
+    balance figures.
+  - Reads journald for the service unit, only the entries of the current (or last) run of the unit, matched by the
+    unit's C(InvocationID) on the C(_SYSTEMD_INVOCATION_ID) field that journald attaches to every line dhcpd logs.
+    journald indexes that field, so the cost does not grow with the size of the journal.
+  - Uses Debian's C(python3-systemd) journal reader when it can be imported, else runs C(journalctl -o json).
+  - Cross-checks with the C(failover peer "NAME" state {}) block of the leases file, and works from the leases file alone
+    where journald is absent. dhcpd writes that block before it syncs with its partner, so the file can lag behind the
+    journal; the journal wins where both know a state.
+  - Never changes anything.
+author:
+  - dhcp.failover maintainers
+extends_documentation_fragment:
+  - dhcp.failover.attributes
+  - dhcp.failover.attributes.INFO_MODULE
+  - dhcp.failover.attributes.IDEMPOTENT_NOT_MODIFY_STATE
+attributes:
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+options:
+  peer:
+    description:
+      - Name of the failover peer (C(failover peer "NAME")) to report. All peers when omitted.
+    type: str
+  source:
+    description:
+      - Where to read the state from.
+      - V(auto) reads journald when the unit and a journal reader exist, and the leases file when it exists.
+      - V(journald) reads only journald and fails when it cannot. V(leases) reads only the leases file.
+    type: str
+    choices: [auto, journald, leases]
+    default: auto
+  unit:
+    description: The systemd unit of dhcpd.
+    type: str
+    default: isc-dhcp-server
+  lease_file:
+    description: The dhcpd leases file.
+    type: path
+    default: /var/lib/dhcp/dhcpd.leases
+  wait_for:
+    description:
+      - Wait until every reported peer's own state (RV(peers.my_state)) is one of these states.
+      - Fails with the last seen states when O(timeout) passes first.
+    type: list
+    elements: str
+    choices:
+      - unknown-state
+      - startup
+      - normal
+      - communications-interrupted
+      - partner-down
+      - potential-conflict
+      - recover
+      - paused
+      - shutdown
+      - recover-done
+      - resolution-interrupted
+      - conflict-done
+      - recover-wait
+  timeout:
+    description: Seconds to wait for O(wait_for).
+    type: int
+    default: 60
+  max_transitions:
+    description: How many of the latest transitions to return for each peer.
+    type: int
+    default: 20
+requirements:
+  - C(python3-systemd) (optional; without it the module runs C(journalctl))
+notes:
+  - The pool figures come from dhcpd's C(balancing pool) / C(balanced pool) lines, which do not name their failover peer.
+    They are returned per peer (RV(peers.pool)) only when the server has a single failover peer, and always in RV(pools).
+  - Stopping dhcpd does not log a state change. RV(service_active) tells whether the states come from a running service.
+seealso:
+  - module: dhcp.failover.state
+  - name: ISC DHCP failover (dhcpd.conf manual page)
+    description: The failover states and what the server does in each.
+    link: https://manpages.debian.org/bookworm/isc-dhcp-server/dhcpd.conf.5.en.html
+"""
+
+EXAMPLES = r"""
+- name: Report the failover state of every peer
+  dhcp.failover.state_info:
+  register: failover
+
+- name: Show my state and the partner's
+  ansible.builtin.debug:
+    msg: "{{ item.key }}: {{ item.value.my_state }} / partner {{ item.value.partner_state }}"
+  loop: "{{ failover.peers | dict2items }}"
+
+- name: Wait until the pair is back in normal after a restart
+  dhcp.failover.state_info:
+    peer: dhcp-failover
+    wait_for: [normal]
+    timeout: 300
+
+- name: Read only the leases file (no journald on this host)
+  dhcp.failover.state_info:
+    source: leases
+    lease_file: /var/lib/dhcp/dhcpd.leases
+"""
+
+RETURN = r"""
+peers:
+  description: Failover state per peer name.
+  returned: always
+  type: dict
+  contains:
+    my_state:
+      description: This server's failover state.
+      type: str
+      sample: normal
+    my_state_since:
+      description: When this server entered O(peers.my_state), ISO 8601 UTC.
+      type: str
+      sample: '2026-11-24T15:54:22Z'
+    partner_state:
+      description: The partner's failover state as this server knows it.
+      type: str
+      sample: normal
+    partner_state_since:
+      description: When the partner entered RV(peers.partner_state), ISO 8601 UTC.
+      type: str
+      sample: '2026-11-24T15:54:22Z'
+    transitions:
+      description: The last O(max_transitions) transitions of the current service run, oldest first.
+      type: list
+      elements: dict
+      sample:
+        - {time: '2026-11-24T15:54:58Z', who: me, from: normal, to: communications-interrupted}
+        - {time: '2026-11-24T15:55:01Z', who: me, from: communications-interrupted, to: partner-down}
+    both_normal_seen:
+      description:
+        - Whether dhcpd logged C(Both servers normal) for this peer since the service started.
+        - V(null) when journald was not read.
+      type: bool
+      sample: true
+    both_normal_since:
+      description: When C(Both servers normal) was last logged in the current run, or V(null).
+      type: str
+      sample: '2026-11-24T15:54:22Z'
+    disconnected_at:
+      description: When dhcpd last logged C(peer NAME disconnected) in the current run, or V(null).
+      type: str
+      sample: '2026-11-24T15:54:58Z'
+    pool:
+      description:
+        - Latest pool balance figures, summed over the pools (only with a single failover peer, else V(null)).
+        - O(peers.pool.free) are addresses the primary may allocate, O(peers.pool.backup) the secondary's.
+      type: dict
+      sample: {total: 40, free: 19, backup: 20, lts: 0, max_own: null, balanced: true}
+    source:
+      description: V(journald) when the current run's journal gave a state, else V(leases).
+      type: str
+      sample: journald
+    leases_file:
+      description: The peer's latest state block of the leases file, V(null) when not read or absent.
+      type: dict
+      sample: {my_state: normal, my_state_since: '2026-11-24T15:54:22Z', partner_state: normal,
+               partner_state_since: '2026-11-24T15:54:22Z', mclt: null}
+  sample:
+    dhcp-failover:
+      my_state: normal
+      my_state_since: '2026-11-24T15:54:22Z'
+      partner_state: normal
+      partner_state_since: '2026-11-24T15:54:22Z'
+      transitions:
+        - {time: '2026-11-24T15:54:22Z', who: me, from: recover-done, to: normal}
+        - {time: '2026-11-24T15:54:22Z', who: partner, from: recover-done, to: normal}
+      both_normal_seen: true
+      both_normal_since: '2026-11-24T15:54:22Z'
+      disconnected_at: null
+      pool: {total: 40, free: 20, backup: 20, lts: 0, max_own: null, balanced: true}
+      source: journald
+      leases_file: null
+source:
+  description: V(journald) when the journal answered for at least one peer, V(leases) otherwise.
+  returned: always
+  type: str
+  sample: journald
+journal_reader:
+  description: V(python3-systemd) or V(journalctl), V(null) when journald was not read.
+  returned: always
+  type: str
+  sample: python3-systemd
+invocation_id:
+  description: The InvocationID of the unit's current (or last) run whose entries were read.
+  returned: always
+  type: str
+  sample: 62f8682833c944e5b820d6f7aedb18b4
+service_active:
+  description: Whether the unit is active; V(null) when systemd was not asked.
+  returned: always
+  type: bool
+  sample: true
+pools:
+  description: Latest figures of each pool, keyed by dhcpd's pool id.
+  returned: always
+  type: dict
+  sample:
+    563fc4671f90: {network: 10.231.21.0/24, total: 40, free: 19, backup: 20, lts: 0, max_own: null,
+                   max_misbalance: 6, balanced: true, time: '2026-11-24T15:56:53Z'}
+journal_lines:
+  description: How many journal entries of the current run were read.
+  returned: always
+  type: int
+  sample: 161
+waited:
+  description: Seconds spent waiting for O(wait_for).
+  returned: always
+  type: float
+  sample: 12.5
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dhcp.failover.plugins.module_utils import _failover_log
+from ansible_collections.dhcp.failover.plugins.module_utils._leases import read_leases
+
+
+def read_state(module):
+    params = module.params
+    source = params['source']
+    result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'pools': {}, 'journal_lines': 0}
+    journal = None
+    if source in ('auto', 'journald'):
+        props = _failover_log.unit_properties(module, params['unit'])
+        if props and props.get('InvocationID'):
+            result['invocation_id'] = props['InvocationID']
+            result['service_active'] = props.get('ActiveState') == 'active'
+            entries, reader = _failover_log.read_run(module, props['InvocationID'])
+            if entries is not None:
+                journal = _failover_log.parse_entries(entries, params['max_transitions'])
+                result['journal_reader'] = reader
+                result['pools'] = journal['pools']
+                result['journal_lines'] = len(entries)
+        if journal is None and source == 'journald':
+            module.fail_json(msg='no journald run of unit %s to read (systemctl, InvocationID or journal reader missing)' % params['unit'])
+    leases = None
+    if source in ('auto', 'leases'):
+        if os.path.exists(params['lease_file']):
+            try:
+                leases = read_leases(params['lease_file'])
+            except (IOError, OSError) as exc:
+                module.fail_json(msg='cannot read %s: %s' % (params['lease_file'], exc))
+        elif source == 'leases':
+            module.fail_json(msg='lease file %s does not exist' % params['lease_file'])
+    result['peers'] = _failover_log.combine(journal, leases, params['peer'])
+    result['source'] = 'journald' if any(p['source'] == 'journald' for p in result['peers'].values()) else 'leases'
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            peer=dict(type='str'),
+            source=dict(type='str', default='auto', choices=['auto', 'journald', 'leases']),
+            unit=dict(type='str', default='isc-dhcp-server'),
+            lease_file=dict(type='path', default='/var/lib/dhcp/dhcpd.leases'),
+            wait_for=dict(type='list', elements='str', choices=sorted(_failover_log.STATE_NUMBERS)),
+            timeout=dict(type='int', default=60),
+            max_transitions=dict(type='int', default=20),
+        ),
+        supports_check_mode=True,
+    )
+    wait_for = module.params['wait_for']
+    started = time.monotonic()
+    while True:
+        result = read_state(module)
+        result['waited'] = round(time.monotonic() - started, 1)
+        peers = result['peers']
+        if not wait_for:
+            break
+        if peers and all(p['my_state'] in wait_for for p in peers.values()):
+            break
+        if result['waited'] >= module.params['timeout']:
+            seen = ', '.join('%s: my state %s, partner %s' % (name, p['my_state'], p['partner_state'])
+                             for name, p in sorted(peers.items())) or 'no failover peer found'
+            module.fail_json(msg='timeout after %ss waiting for %s; last seen %s' % (
+                module.params['timeout'], ' or '.join(wait_for), seen), changed=False, **result)
+        time.sleep(1)
+    if module.params['peer'] and module.params['peer'] not in peers:
+        module.fail_json(msg='failover peer %s not found in the journal or the leases file' % module.params['peer'],
+                         changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Replays OMAPI conversations recorded against the lab's dhcpd 4.4.3-P1
+# (tests/unit/fixtures/failover_state/omapi/record.py): every byte the client sends must equal
+# what it sent to the real server, and it gets the server's real answers back.
+
+from __future__ import annotations
+
+import binascii
+import json
+import os
+
+import pypureomapi
+import pytest
+
+from ansible_collections.dhcp.failover.plugins.module_utils import _omapi
+
+OMAPI_FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'failover_state', 'omapi')
+
+
+def load(name):
+    with open(os.path.join(OMAPI_FIXTURES, name + '.json')) as handle:
+        return json.load(handle)
+
+
+class ReplaySocket(object):
+    def __init__(self, conversation):
+        self.conversation = [(direction, binascii.unhexlify(data)) for direction, data in conversation]
+
+    def settimeout(self, value):
+        pass
+
+    def connect(self, address):
+        pass
+
+    def sendall(self, data):
+        assert self.conversation, 'client sent more than in the recording'
+        direction, expected = self.conversation.pop(0)
+        assert direction == 'send', 'client sent while the server was answering'
+        assert data == expected
+
+    def recv(self, size):
+        if not self.conversation:
+            return b''
+        direction, data = self.conversation.pop(0)
+        assert direction == 'recv', 'client waits for an answer the server never sent'
+        return data
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def replay(monkeypatch):
+    def start(name):
+        recording = load(name)
+        sock = ReplaySocket(recording['conversation'])
+        tids = list(recording['tids'])
+
+        def generate_tid(message):
+            message.tid = tids.pop(0)
+
+        monkeypatch.setattr(pypureomapi.socket, 'socket', lambda *args, **kwargs: sock)
+        monkeypatch.setattr(pypureomapi.OmapiMessage, 'generate_tid', generate_tid)
+        recording['socket'] = sock
+        return recording
+    return start
+
+
+def client_for(recording):
+    return _omapi.FailoverStateClient('10.231.21.2', 7911, recording['key_name'], recording['key_secret'],
+                                      recording['key_algorithm'], timeout=5)
+
+
+def test_get_in_normal(replay):
+    recording = replay('get-normal')
+    state = client_for(recording).get('dhcp-failover')
+    assert (state['local_state_name'], state['partner_state_name'], state['role'], state['mclt']) == ('normal', 'normal', 'primary', 30)
+    assert state == recording['steps'][1]['result']
+    assert 'partner_address' not in state
+    assert recording['socket'].conversation == []
+
+
+def test_shutdown_then_recover(replay):
+    recording = replay('shutdown-then-recover')
+    client = client_for(recording)
+    assert client.set_local_state('dhcp-failover', 'shutdown')['local_state_name'] == 'shutdown'
+    # one second later the partner had moved to partner-down
+    assert client.get('dhcp-failover')['partner_state_name'] == 'partner-down'
+    assert client.set_local_state('dhcp-failover', 'recover')['local_state_name'] == 'recover'
+    assert client.get('dhcp-failover')['local_state_name'] == 'normal'
+    assert recording['socket'].conversation == []
+
+
+def test_update_sends_local_state_as_big_endian_int(replay):
+    recording = replay('module-shutdown')
+    sent = [binascii.unhexlify(data) for direction, data in recording['conversation'] if direction == 'send']
+    assert any(b'local-state\x00\x00\x00\x04\x00\x00\x00\x08' in data for data in sent)
+    client = client_for(recording)
+    assert client.get('dhcp-failover')['local_state_name'] == 'normal'
+    assert client.set_local_state('dhcp-failover', 'shutdown')['local_state_name'] == 'shutdown'
+
+
+def test_unknown_peer(replay):
+    client = client_for(replay('unknown-peer'))
+    with pytest.raises(_omapi.OmapiFailoverError, match='no-such-peer: OMAPI open failed: no object matches specification'):
+        client.get('no-such-peer')
+
+
+def test_wrong_secret(replay):
+    client = client_for(replay('wrong-secret'))
+    with pytest.raises(_omapi.OmapiFailoverError, match='rejected the signature'):
+        client.get('dhcp-failover')
+
+
+def test_wrong_algorithm(replay):
+    with pytest.raises(_omapi.OmapiFailoverError, match=r'authentication with key omapi_key \(hmac-md5\) refused'):
+        client_for(replay('wrong-algorithm'))
+
+
+def test_hmac_sha256_signature_matches_the_recording():
+    recording = load('get-normal')
+    auth = _omapi.HMACAuthenticator('omapi_key', recording['key_secret'], 'hmac-sha256')
+    assert auth.authlen == 32
+    assert auth.auth_object() == {b'name': b'omapi_key', b'algorithm': b'hmac-sha256.SIG-ALG.REG.INT.'}
+
+
+def test_bad_secret_and_algorithm():
+    with pytest.raises(_omapi.OmapiFailoverError, match='base64'):
+        _omapi.HMACAuthenticator('k', 'not base64!', 'hmac-md5')
+    with pytest.raises(_omapi.OmapiFailoverError, match='unsupported'):
+        _omapi.HMACAuthenticator('k', 'eHh4', 'hmac-md4')
+
+
+def test_wait_for_polls_until_target(replay):
+    recording = replay('module-recover-wait')
+    client = client_for(recording)
+    assert client.get('dhcp-failover')['local_state_name'] == 'shutdown'
+    assert client.set_local_state('dhcp-failover', 'recover')['local_state_name'] == 'recover'
+    state, reached = client.wait_for('dhcp-failover', _omapi.WAIT_TARGETS['recover'], 30, sleep=lambda s: None)
+    assert reached and state['local_state_name'] == 'normal'
+
+
+def test_wait_for_times_out(replay):
+    recording = replay('get-normal')
+    client = client_for(recording)
+    ticks = iter([0, 100])
+    state, reached = client.wait_for('dhcp-failover', ('shutdown',), 10, clock=lambda: next(ticks), sleep=lambda s: None)
+    assert (state['local_state_name'], reached) == ('normal', False)

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.dhcp.failover.plugins.module_utils import _failover_log
+from ansible_collections.dhcp.failover.plugins.modules import state_info
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'failover_state')
+
+
+def read(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+@pytest.fixture
+def host(monkeypatch):
+    """The captured host: systemctl and journalctl answer from the fixtures (no python3-systemd)."""
+    def use(snapshot, server):
+        inv = read('%s.%s.invocation' % (snapshot, server)).strip()
+        journal = read('%s.%s.journal.json' % (snapshot, server))
+        calls = []
+
+        def run_command(self, argv, **kwargs):
+            calls.append(argv)
+            if argv[0].endswith('systemctl'):
+                return 0, 'InvocationID=%s\nActiveState=active\nLoadState=loaded\n' % inv, ''
+            field, value = argv[-1].split('=', 1)
+            return 0, '\n'.join(line for line in journal.splitlines() if json.loads(line).get(field) == value), ''
+
+        monkeypatch.setattr(_failover_log, 'HAS_SYSTEMD_JOURNAL', False)
+        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: '/usr/bin/' + name)
+        monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+        monkeypatch.setattr(state_info.time, 'sleep', lambda s: None)
+        return os.path.join(FIXTURES, '%s.%s.leases' % (snapshot, server)), calls
+    return use
+
+
+def run(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            state_info.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_secondary_communications_interrupted(host, capsys):
+    leases, calls = host('02-primary-stopped-communications-interrupted', 's')
+    rc, result = run({'lease_file': leases, '_ansible_check_mode': True}, capsys)
+    assert rc == 0 and result['changed'] is False
+    peer = result['peers']['dhcp-failover']
+    assert (peer['my_state'], peer['partner_state'], peer['source']) == ('communications-interrupted', 'normal', 'journald')
+    assert peer['pool'] == {'total': 40, 'free': 40, 'backup': 0, 'lts': -20, 'max_own': 4, 'balanced': True}
+    assert peer['leases_file']['my_state'] == 'communications-interrupted'
+    assert (result['source'], result['journal_reader']) == ('journald', 'journalctl')
+    assert calls[-1][-1] == '_SYSTEMD_INVOCATION_ID=fe3cf99473a346b1b808b8e3c15dc361'
+
+
+def test_leases_only(host, capsys):
+    leases, calls = host('03-secondary-partner-down', 's')
+    rc, result = run({'lease_file': leases, 'source': 'leases'}, capsys)
+    peer = result['peers']['dhcp-failover']
+    assert (peer['my_state'], peer['my_state_since'], peer['source']) == ('partner-down', '2026-11-24T15:54:29Z', 'leases')
+    assert result['source'] == 'leases' and calls == []
+
+
+def test_wait_for_times_out_with_last_seen_states(host, capsys):
+    leases, calls = host('04-primary-recover-wait', 'p')
+    rc, result = run({'lease_file': leases, 'wait_for': ['normal'], 'timeout': 0}, capsys)
+    assert result['failed']
+    assert 'dhcp-failover: my state recover-wait, partner partner-down' in result['msg']
+
+
+def test_wait_for_reached(host, capsys):
+    leases, calls = host('08-primary-recover-normal', 'p')
+    rc, result = run({'lease_file': leases, 'wait_for': ['normal', 'partner-down'], 'peer': 'dhcp-failover'}, capsys)
+    assert 'failed' not in result
+    assert result['peers']['dhcp-failover']['both_normal_seen'] is True
+
+
+def test_unknown_peer_fails(host, capsys):
+    leases, calls = host('01-startup-normal', 'p')
+    rc, result = run({'lease_file': leases, 'peer': 'other'}, capsys)
+    assert result['failed'] and 'other not found' in result['msg']
