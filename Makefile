@@ -8,8 +8,9 @@ VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL     := build/dist/dhcp-failover-$(VERSION).tar.gz
 # The collection as a Galaxy user gets it: built tarball installed into a private path.
 COLLECTIONS := $(CURDIR)/build/collections
-# A copy of the source tree at ansible_collections/dhcp/failover, where ansible-test wants it.
-TESTTREE    := $(CURDIR)/build/ansible-test/ansible_collections/dhcp/failover
+# A copy of the source tree at ansible_collections/dhcp/failover, where ansible-test wants it,
+# outside this git checkout (inside it, ansible-test would see only git-tracked files of the outer repo).
+TESTTREE    := /var/tmp/dhcp-failover-test-$(shell echo $(CURDIR) | sha256sum | cut -c1-8)/ansible_collections/dhcp/failover
 REQ_STAMP   := $(VENV)/.installed-$(shell sha256sum tests/requirements-dev.txt | cut -c1-12)
 SCENARIOS   ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
@@ -18,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help test demo lab-down bench venv engine lab-image collection lint sanity units pytest molecule clean
+.PHONY: ansible-test-pip help test demo lab-down bench venv engine lab-image collection lint sanity units pytest molecule clean
 
 help:
 	@echo "make demo      bring up a local lab (two dhcpd servers + a client) and run the collection's playbooks"
@@ -63,10 +64,16 @@ $(TESTTREE): FORCE
 	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(TESTTREE)
 FORCE:
 
-sanity: venv $(TESTTREE)
+# ansible-test --venv downloads a pip bootstrap script from a host we cannot reach: give it ours.
+ansible-test-pip: venv
+	@v=$$(sed -n "s/.*pip='\\([0-9.]*\\)'.*/\\1/p" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -1); \
+	  test -n "$$v" && mkdir -p $(HOME)/.ansible/test/cache && \
+	  cp scripts/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$${v//./_}.py
+
+sanity: venv ansible-test-pip $(TESTTREE)
 	cd $(TESTTREE) && $(BIN)/ansible-test sanity --python 3.11 --venv --color no
 
-units: venv $(TESTTREE)
+units: venv ansible-test-pip $(TESTTREE)
 	cd $(TESTTREE) && $(BIN)/ansible-test units --python 3.11 --venv --color no
 
 # Tests that need the lab image (real dhcpd) run against the installed collection.
