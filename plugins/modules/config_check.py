@@ -22,7 +22,7 @@ description:
   - This module changes nothing and never reports a change. It only reads the configuration and lease files
     (see O(content) and O(lease_file) for the temporary files involved).
 author:
-  - dhcp.failover maintainers
+  - dhcp.failover maintainers (@dhcp-failover)
 extends_documentation_fragment:
   - dhcp.failover.attributes
   - dhcp.failover.attributes.info_module
@@ -68,8 +68,8 @@ options:
     default: true
 notes:
   - Only the IPv4 server (C(dhcpd -4)) is checked.
-  - Warnings dhcpd prints, such as C(WARNING: load balancing will be disabled for failover peer ...), are returned in
-    RV(dhcpd_warnings) and also shown as Ansible warnings.
+  - "Warnings dhcpd prints, such as C(WARNING: load balancing will be disabled for failover peer ...), are returned in
+    RV(dhcpd_warnings) and also shown as Ansible warnings."
   - Requires ISC dhcpd on the managed node (Debian and Ubuntu package C(isc-dhcp-server)). Tested with 4.4.3-P1.
 seealso:
   - name: dhcpd.conf(5)
