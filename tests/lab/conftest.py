@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Lab fixtures for tests that need real dhcpd hosts (Docker containers of the lab image).
+
+Reusable pieces:
+- ``lab_image``: the image to run (env DHCP_FAILOVER_LAB_IMAGE, default dhcp-failover-lab:latest);
+  tests are skipped when Docker or the image is not available.
+- ``LabPair``: a bridge network and two systemd containers (``p`` and ``s``) on it, created with
+  the flags docs/design.md lists, removed on ``close()``.
+- ``run_playbook()``: ansible-playbook from the repo's venv against the dev collection path.
+- ``lab_pair``: a module-scoped LabPair named ``dhcpf-capture-role`` on 10.231.22.0/24.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+VENV_BIN = os.path.dirname(sys.executable)
+DEV_COLLECTIONS = os.path.join(REPO, 'build', 'dev')
+DEFAULT_IMAGE = 'dhcp-failover-lab:latest'
+
+
+def docker(*args, check=True, input=None, timeout=120):
+    return subprocess.run(['docker'] + list(args), check=check, input=input, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope='session')
+def lab_image():
+    image = os.environ.get('DHCP_FAILOVER_LAB_IMAGE', DEFAULT_IMAGE)
+    if shutil.which('docker') is None:
+        pytest.skip('docker is not installed')
+    if docker('info', check=False).returncode != 0:
+        pytest.skip('the docker engine is not running')
+    if docker('image', 'inspect', image, check=False).returncode != 0:
+        pytest.skip('lab image %s is not built (lab/image/build.sh)' % image)
+    return image
+
+
+class LabPair:
+    """A bridge network with two systemd containers of the lab image, ``p`` and ``s``."""
+
+    def __init__(self, image, name, prefix, hosts=(('p', 2), ('s', 3))):
+        self.image = image
+        self.name = name
+        self.prefix = prefix                      # e.g. '10.231.22'
+        self.hosts = dict((host, '%s.%d' % (prefix, last)) for host, last in hosts)
+        self.containers = dict((host, '%s-%s' % (name, host)) for host in self.hosts)
+
+    def start(self):
+        self.close()
+        docker('network', 'create', '--driver', 'bridge', '--subnet', self.prefix + '.0/24',
+               '--gateway', self.prefix + '.254', '--ip-range', self.prefix + '.0/28',
+               '-o', 'com.docker.network.bridge.enable_ip_masquerade=false', self.name)
+        for host, address in self.hosts.items():
+            docker('run', '-d', '--name', self.containers[host], '--hostname', host,
+                   '--network', self.name, '--ip', address,
+                   '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'SYS_ADMIN',
+                   '--cgroupns', 'host', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
+                   '--tmpfs', '/run', '--tmpfs', '/run/lock', '--pull', 'never', self.image)
+        for host in self.hosts:
+            self.wait_for_systemd(host)
+        return self
+
+    def wait_for_systemd(self, host, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            state = self.exec(host, 'systemctl is-system-running', check=False).stdout.strip()
+            if state in ('running', 'degraded'):
+                return
+            time.sleep(1)
+        raise RuntimeError('systemd did not start in %s' % self.containers[host])
+
+    def exec(self, host, command, check=True, input=None, timeout=120):
+        return docker('exec', '-i', self.containers[host], 'sh', '-c', command, check=check,
+                      input=input, timeout=timeout)
+
+    def close(self):
+        for container in self.containers.values():
+            docker('rm', '-f', '-v', container, check=False)
+        docker('network', 'rm', self.name, check=False)
+
+    def inventory(self, pair='office', pair_vars=None, host_vars=None, extra_pairs=None):
+        """A YAML inventory (as a dict) of one pair made of the two containers."""
+        hosts = {}
+        for host in self.hosts:
+            hosts[host] = {'ansible_connection': 'community.docker.docker',
+                           'ansible_host': self.containers[host],
+                           'ansible_python_interpreter': '/usr/bin/python3'}
+            hosts[host].update((host_vars or {}).get(host, {}))
+        children = {pair: {'hosts': hosts, 'vars': dict(pair_vars or {})}}
+        children.update(extra_pairs or {})
+        return {'dhcp_failover': {'children': children}}
+
+    def snapshot(self, host):
+        """Everything the role could change on a host: files, packages, service state."""
+        return self.exec(host, ' ; '.join((
+            'find /etc/dhcp /etc/default/isc-dhcp-server /var/lib/dhcp -type f -exec sha256sum {} + | sort',
+            'find /etc/dhcp /var/lib/dhcp -printf "%p %m %s %T@\\n" | sort',
+            "dpkg-query -W -f '${Package} ${Version} ${Status}\\n' | sha256sum",
+            'systemctl is-active isc-dhcp-server',
+            'systemctl is-enabled isc-dhcp-server',
+            'systemctl show -p ActiveEnterTimestampMonotonic -p NRestarts isc-dhcp-server',
+        )), check=False).stdout
+
+
+def run_playbook(playbook, inventory, *args, env=None, timeout=600):
+    environment = dict(os.environ)
+    environment.update({
+        'ANSIBLE_COLLECTIONS_PATH': DEV_COLLECTIONS,
+        'ANSIBLE_HOST_KEY_CHECKING': 'False',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'False',
+    })
+    environment.update(env or {})
+    command = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', inventory, playbook] + list(args)
+    return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout,
+                          cwd=REPO)
+
+
+@pytest.fixture(scope='module')
+def lab_pair(lab_image):
+    pair = LabPair(lab_image, 'dhcpf-capture-role', '10.231.22').start()
+    try:
+        yield pair
+    finally:
+        pair.close()
