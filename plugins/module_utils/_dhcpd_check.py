@@ -24,7 +24,8 @@ COMMAND_ENVIRONMENT = {'LC_ALL': 'C'}
 _LOCATED_RE = re.compile(r'^(?P<file>.+?) line (?P<line>\d+): (?P<message>.*)$')
 _CARET_RE = re.compile(r'^ *\^$')
 _VERSION_RE = re.compile(r'^Internet Systems Consortium DHCP Server (?P<version>\S+)$')
-_CANT_OPEN_RE = re.compile(r"^Can't open (?P<file>.+?): ")
+# "Can't open FILE: strerror" (config or include file), "Can't open lease database FILE: ..."
+_CANT_OPEN_RE = re.compile(r"^Can't open (?:lease database )?(?P<file>.+?): ")
 
 # Fatal lines without a file position.
 _ERROR_PREFIXES = (
@@ -94,8 +95,9 @@ def parse_output(rc, stdout, stderr):
     errors = []
     warnings = []
     version = None
-    # The last located error, while the lines after its caret may continue its message
-    # (dhcpd logs long explanations as extra lines, e.g. for dynamic-bootp ranges).
+    # The last error (a dict) or warning (its index), while the lines right after it may
+    # continue its text: dhcpd logs long explanations as extra lines, e.g. after the caret
+    # line of a dynamic-bootp range error, or after "Can't open lease database ...".
     continuing = None
 
     index = 0
@@ -127,28 +129,34 @@ def parse_output(rc, stdout, stderr):
             continue
 
         if _starts_with(stripped, _ERROR_PREFIXES):
-            continuing = None
             cant_open = _CANT_OPEN_RE.match(stripped)
-            error = _error(stripped, file=cant_open.group('file') if cant_open else None)
-            if error not in errors:
-                errors.append(error)
+            continuing = _error(stripped, file=cant_open.group('file') if cant_open else None)
+            errors.append(continuing)
             continue
 
         if _starts_with(stripped, _WARNING_PREFIXES):
-            continuing = None
             warnings.append(stripped)
+            continuing = len(warnings) - 1
             continue
 
         if _starts_with(stripped, _NOISE_PREFIXES):
             continuing = None
             continue
 
-        if continuing is not None:
+        if isinstance(continuing, dict):
             continuing['message'] = '%s %s' % (continuing['message'], stripped)
-            continue
+        elif continuing is not None:
+            warnings[continuing] = '%s %s' % (warnings[continuing], stripped)
+        else:
+            # Anything else dhcpd says without failing is worth showing, but is not an error.
+            warnings.append(stripped)
 
-        # Anything else dhcpd says without failing is worth showing, but is not an error.
-        warnings.append(stripped)
+    # "Corrupt lease file - possible data loss!" comes once per bad lease: report it once.
+    unique_errors = []
+    for error in errors:
+        if error not in unique_errors:
+            unique_errors.append(error)
+    errors = unique_errors
 
     if rc != 0 and not errors:
         errors.append(_error('dhcpd exited with return code %d without an error message this module knows; '

@@ -52,6 +52,7 @@ options:
   lease_file:
     description:
       - Also check this lease file (C(dhcpd -T -lf LEASE_FILE)), for example C(/var/lib/dhcp/dhcpd.leases).
+      - The lease file must exist; dhcpd reports a missing one as an error.
       - dhcpd writes a temporary copy of the lease file next to it and removes it again, so its directory must
         be writable by dhcpd (it is, for the default C(/var/lib/dhcp)). The lease file itself is not modified.
     type: path
@@ -266,7 +267,8 @@ def main():
     if not result['valid'] and module.params['fail_on_invalid']:
         module.fail_json(msg='dhcpd check failed: %s' % '; '.join(format_errors(result['errors'])),
                          **result)
-    module.exit_json(**result)
+    # Ansible marks a task with a non-zero rc as failed unless the result says otherwise.
+    module.exit_json(failed=False, **result)
 
 
 if __name__ == '__main__':

@@ -239,6 +239,21 @@ CASES = [
         warnings=[],
     ),
     dict(
+        # dhcpd -T needs the lease file to exist (a new server's package creates it empty).
+        name='lease_missing',
+        argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_missing.conf', '-lf', '/var/lib/dhcp/dhcpd.leases'],
+        rc=1,
+        valid=False,
+        errors=[
+            # four lines in stderr, one message
+            {'file': '/var/lib/dhcp/dhcpd.leases', 'line': None, 'context': [],
+             'message': "Can't open lease database /var/lib/dhcp/dhcpd.leases: No such file or directory -- "
+                        "check for failed database rewrite attempt! Please read the dhcpd.leases manual page "
+                        "if you don't know what to do about this."},
+        ],
+        warnings=[],
+    ),
+    dict(
         name='lease_valid_readonly',
         argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_valid_readonly.conf', '-lf', '/cfg/lease_valid_readonly.leases'],
         rc=0,
@@ -305,6 +320,12 @@ def test_unknown_lines_of_a_valid_run_become_warnings():
     result = parse_output(0, '', stderr)
     assert result['valid'] is True
     assert result['warnings'] == ['Something new that dhcpd 4.5 prints']
+
+
+def test_lines_after_a_warning_continue_it():
+    result = parse_output(0, '', 'WARNING: first line of a warning\n  and its second line\n\nlone line\n')
+    assert result['warnings'] == ['WARNING: first line of a warning and its second line', 'lone line']
+    assert result['valid'] is True
 
 
 def test_format_errors():

@@ -98,6 +98,13 @@ PATH_CASES = [
          args={'path': '/cfg/lease_valid.conf', 'lease_file': '/var/lib/dhcp/dhcpd.leases'},
          argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_valid.conf', '-lf', '/var/lib/dhcp/dhcpd.leases'],
          failed=False, msg=None),
+    dict(name='lease_missing',
+         args={'path': '/cfg/lease_missing.conf', 'lease_file': '/var/lib/dhcp/dhcpd.leases'},
+         argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_missing.conf', '-lf', '/var/lib/dhcp/dhcpd.leases'],
+         failed=True,
+         msg="dhcpd check failed: Can't open lease database /var/lib/dhcp/dhcpd.leases: No such file or directory "
+             "-- check for failed database rewrite attempt! Please read the dhcpd.leases manual page if you "
+             "don't know what to do about this."),
     dict(name='lease_corrupt',
          args={'path': '/cfg/lease_corrupt.conf', 'lease_file': '/var/lib/dhcp/dhcpd.leases'},
          argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_corrupt.conf', '-lf', '/var/lib/dhcp/dhcpd.leases'],
@@ -120,6 +127,7 @@ def test_path(module_mocks, case):
 
     run_command.assert_called_once_with(case['argv'], check_rc=False, environ_update={'LC_ALL': 'C'})
     assert failed is case['failed']
+    assert result['failed'] is case['failed']
     assert result.get('msg') == case['msg']
     assert result['changed'] is False
     assert result['valid'] is not case['failed']
@@ -164,6 +172,8 @@ def test_fail_on_invalid_false(module_mocks):
     failed, result = run_module({'path': '/cfg/error_no_split.conf', 'fail_on_invalid': False})
 
     assert failed is False
+    # explicit, or Ansible would fail the task because of rc 1
+    assert result['failed'] is False
     assert result['valid'] is False
     assert 'msg' not in result
     assert result['rc'] == 1
