@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers. On Debian as root: install docker.io (and mmdebstrap, which
-# builds the lab image) when missing and start dockerd in the background when it is not running
+# builds the lab image, and shellcheck, which ansible-test sanity runs on our scripts) when missing and start dockerd in the background when it is not running
 # (CI machines have no systemd as PID 1). Elsewhere: say what is missing and stop.
 set -euo pipefail
-if docker info >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1; then
+if docker info >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 && command -v shellcheck >/dev/null 2>&1; then
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then
-  echo "error: no working Docker engine (docker info failed) or mmdebstrap missing." >&2
-  echo "Install Docker and mmdebstrap, start the engine, and run again (automatic set-up is done only on Debian as root)." >&2
+  echo "error: no working Docker engine (docker info failed), or mmdebstrap or shellcheck missing." >&2
+  echo "Install Docker, mmdebstrap and shellcheck, start the engine, and run again (automatic set-up is done only on Debian as root)." >&2
   exit 1
 fi
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} from Debian's repositories..." >&2
   apt-get update -qq

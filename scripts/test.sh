@@ -2,7 +2,7 @@
 # `make test`: set up what is missing, then run every stage CI checks, stopping at the first
 # failure, and end with one summary line per stage (passed/failed, seconds).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 stages=(setup lint sanity units pytest molecule)
 declare -A result seconds
 failed=""
@@ -22,7 +22,8 @@ run_stage() {
 for s in "${stages[@]}"; do
   if [ -n "$failed" ]; then result[$s]="not run"; seconds[$s]=0; continue; fi
   if [ "$s" != setup ] && [ -z "${DHCP_FAILOVER_LAB_IMAGE:-}" ] && [ -f build/lab-image.ref ]; then
-    export DHCP_FAILOVER_LAB_IMAGE=$(cat build/lab-image.ref)
+    DHCP_FAILOVER_LAB_IMAGE=$(cat build/lab-image.ref)
+    export DHCP_FAILOVER_LAB_IMAGE
   fi
   run_stage "$s"
 done

@@ -9,7 +9,7 @@ if [ -n "${DHCP_FAILOVER_LAB_IMAGE:-}" ]; then
   echo "$DHCP_FAILOVER_LAB_IMAGE"
   exit 0
 fi
-tag=$(cat "$here/build.sh" "$here/packages.txt" | sha256sum | cut -c1-12)
+tag=$(cat "$here/build.sh" "$here/customize-rootfs.sh" "$here/packages.txt" | sha256sum | cut -c1-12)
 image="dhcp-failover-lab:$tag"
 if docker image inspect "$image" >/dev/null 2>&1; then
   echo "$image"
@@ -20,7 +20,7 @@ work=$(mktemp -d /var/tmp/dhcp-failover-lab.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "building $image from Debian bookworm packages (mmdebstrap)..." >&2
 mmdebstrap --quiet --variant=minbase --include="$packages" \
-  --customize-hook='rm -f "$1"/etc/machine-id; touch "$1"/etc/machine-id' \
+  --customize-hook="$here/customize-rootfs.sh" \
   bookworm "$work/rootfs.tar" >&2
 docker import \
   --change 'CMD ["/lib/systemd/systemd"]' \
