@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Verify of the maintenance scenario: the day-2 playbooks run as a user runs them
+(``ansible-playbook dhcp.failover.NAME`` against the installed collection) on the converged lab
+pair, in order: status, drill, maintenance, partner_down (refused, then confirmed), site to
+restore. Each test checks what the playbook reported and what the servers then say.
+The tests share the lab and depend on running in file order."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+PRIMARY = "dhcpf-maint-p"
+SECONDARY = "dhcpf-maint-s"
+CLIENT = "dhcpf-maint-c"
+PAIR = "maint"
+PEER = "maint"
+EPHEMERAL = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+INVENTORY = str(pathlib.Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+
+
+def run_playbook(name, *extra_vars, expect_rc=0):
+    """Run dhcp.failover.NAME; return its stdout. Fails unless the exit code is expect_rc
+    (0) or, with expect_rc=None, any non-zero code."""
+    argv = ["ansible-playbook", "dhcp.failover." + name, "-i", INVENTORY]
+    for item in extra_vars:
+        argv += ["-e", item]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=os.environ, check=False)
+    output = proc.stdout + proc.stderr
+    (EPHEMERAL / ("playbook-%s.log" % name)).write_text(output)
+    if expect_rc is None:
+        assert proc.returncode != 0, "expected dhcp.failover.%s to refuse (non-zero exit), saw exit 0:\n%s" % (
+            name, output[-3000:])
+    else:
+        assert proc.returncode == expect_rc, "expected dhcp.failover.%s to exit %d, saw %d:\n%s" % (
+            name, expect_rc, proc.returncode, output[-5000:])
+    return output
+
+
+def module(host, name, args):
+    """Run a module on one lab host with the scenario's inventory; return its JSON result."""
+    argv = ["ansible", host, "-i", INVENTORY, "-m", name, "-a", json.dumps(args), "-o"]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=os.environ, check=False)
+    match = re.search(r"=> (\{.*\})\s*$", proc.stdout, re.S)
+    assert match, "expected a JSON result from %s on %s, saw rc %d:\n%s%s" % (
+        name, host, proc.returncode, proc.stdout, proc.stderr)
+    return json.loads(match.group(1))
+
+
+def state_of(host, wait_for=None, timeout=120):
+    args = {"peer": PEER}
+    if wait_for:
+        args.update(wait_for=wait_for, timeout=timeout)
+    result = module(host, "dhcp.failover.state_info", args)
+    assert not result.get("failed"), "expected state_info on %s to succeed%s, saw: %s" % (
+        host, " (waiting for %s)" % wait_for if wait_for else "", result.get("msg"))
+    return result["peers"][PEER]
+
+
+def docker_exec(container, *argv):
+    proc = subprocess.run(["docker", "exec", container, *argv], capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def status_report(tag):
+    path = EPHEMERAL / ("status-%s.json" % tag)
+    run_playbook("status", "dhcp_failover_status_json=%s" % path)
+    return {row["host"]: row for row in json.loads(path.read_text())["servers"]}
+
+
+def assert_both_normal(rows, when):
+    for host in (PRIMARY, SECONDARY):
+        row = rows[host]
+        assert (row["my_state"], row["partner_state"], row["service_active"]) == ("normal", "normal", True), (
+            "%s: expected %s running with my state normal, partner normal; saw my state %s, partner %s, "
+            "service active %s" % (when, host, row["my_state"], row["partner_state"], row["service_active"]))
+
+
+def steps_by_name(report):
+    return {step["step"]: step for step in report["steps"]}
+
+
+def test_status_writes_json_and_textfile():
+    json_path = EPHEMERAL / "status.json"
+    prom_path = EPHEMERAL / "status.prom"
+    output = run_playbook("status", "dhcp_failover_status_json=%s" % json_path,
+                          "dhcp_failover_status_textfile=%s" % prom_path,
+                          "dhcp_failover_status_textfile_on_servers=/run/dhcp_failover.prom")
+    report = json.loads(json_path.read_text())
+    rows = {row["host"]: row for row in report["servers"]}
+    assert sorted(rows) == [PRIMARY, SECONDARY], "expected rows for %s and %s, saw %s" % (
+        PRIMARY, SECONDARY, sorted(rows))
+    roles = {host: rows[host]["role"] for host in rows}
+    assert roles == {PRIMARY: "primary", SECONDARY: "secondary"}, "expected roles primary/secondary, saw %s" % roles
+    assert_both_normal(rows, "status after converge")
+    for host, row in rows.items():
+        assert (row["pair"], row["peer"]) == (PAIR, PEER), "expected pair/peer %s/%s for %s, saw %s/%s" % (
+            PAIR, PEER, host, row["pair"], row["peer"])
+        assert row["pool_total"] == 100, "expected a pool of 100 addresses on %s, saw %s" % (host, row["pool_total"])
+        assert row["my_state_since"], "expected a since-time for %s, saw %r" % (host, row["my_state_since"])
+    assert report["pairs"] == [{"pair": PAIR, "peer": PEER, "hosts": [PRIMARY, SECONDARY], "normal": True}], (
+        "expected pair %s normal, saw %s" % (PAIR, report["pairs"]))
+    assert "pair maint: normal" in output, "expected the table to end with 'pair maint: normal', saw:\n%s" % output
+
+    prom = prom_path.read_text()
+    for host, role in ((PRIMARY, "primary"), (SECONDARY, "secondary")):
+        labels = 'pair="maint",host="%s",peer="maint",role="%s"' % (host, role)
+        for line in ('dhcp_failover_state{%s,state="normal"} 2' % labels,
+                     'dhcp_failover_partner_state{%s,state="normal"} 2' % labels,
+                     'dhcp_failover_up{%s} 1' % labels,
+                     'dhcp_failover_service_active{%s} 1' % labels,
+                     'dhcp_failover_pool_leases{%s,kind="total"} 100' % labels):
+            assert line in prom.splitlines(), "expected the textfile line %r, saw:\n%s" % (line, prom)
+    assert "# TYPE dhcp_failover_state gauge" in prom, "expected TYPE lines in the textfile, saw:\n%s" % prom
+
+    rc, own = docker_exec(PRIMARY, "cat", "/run/dhcp_failover.prom")
+    assert rc == 0 and 'host="%s"' % PRIMARY in own and 'host="%s"' % SECONDARY not in own, (
+        "expected %s's own textfile with only its samples, saw (rc %d):\n%s" % (PRIMARY, rc, own))
+
+
+def test_drill_fails_over_to_the_secondary_and_back():
+    path = EPHEMERAL / "drill.json"
+    output = run_playbook("drill", "dhcp_failover_drill_report=%s" % path)
+    reports = json.loads(path.read_text())["pairs"]
+    assert len(reports) == 1, "expected one drilled pair, saw %d" % len(reports)
+    report = reports[0]
+    assert report["passed"] is True, "expected the drill to pass, saw steps:\n%s" % json.dumps(report["steps"], indent=1)
+    assert report["secondary_state"] == "communications-interrupted", (
+        "expected the secondary in communications-interrupted while the primary was stopped, saw %s"
+        % report["secondary_state"])
+    probe = report["probe"]
+    assert probe["ok"] is True and probe["server_host"] == SECONDARY and probe["client"] == CLIENT, (
+        "expected %s to get a lease from %s, saw: %s" % (CLIENT, SECONDARY, probe["detail"]))
+    assert probe["address"].startswith("10.231.4.1"), "expected a lease in 10.231.4.100-199, saw %r" % probe["address"]
+    names = [step["step"] for step in report["steps"]]
+    assert names[-1] == "both peers back to normal" and report["steps"][-1]["result"] == "ok", (
+        "expected the last step 'both peers back to normal' ok, saw %s" % report["steps"][-1])
+    results = {step["step"]: step["result"] for step in report["steps"]}
+    assert set(results.values()) == {"ok"}, "expected every drill step ok, saw %s" % results
+    assert "drill of pair maint" in output and "PASSED" in output, "expected the printed report, saw:\n%s" % output[-3000:]
+    assert_both_normal(status_report("after-drill"), "after the drill")
+
+
+def test_maintenance_restarts_both_peers_with_a_lease_at_every_step():
+    path = EPHEMERAL / "maintenance.json"
+    run_playbook("maintenance", "dhcp_failover_maintenance_report=%s" % path)
+    reports = {item["host"]: item for item in json.loads(path.read_text())["servers"]}
+    assert list(reports) == [PRIMARY, SECONDARY], "expected the primary then the secondary, saw %s" % list(reports)
+    for host, partner in ((PRIMARY, SECONDARY), (SECONDARY, PRIMARY)):
+        report = reports[host]
+        steps = steps_by_name(report)
+        assert report["passed"] is True, "expected the maintenance of %s to pass, saw:\n%s" % (
+            host, json.dumps(report["steps"], indent=1))
+        handover = steps["handover: %s shutdown, %s partner-down" % (host, partner)]
+        assert "-> shutdown" in handover["detail"] and "%s partner-down" % partner in handover["detail"], (
+            "expected %s in shutdown and %s in partner-down after the handover, saw %r" % (host, partner, handover["detail"]))
+        for name in ("lease after the handover", "lease while dhcpd is stopped"):
+            step = steps[name]
+            assert step["result"] == "ok" and "from" in step["detail"] and "(%s)" % partner in step["detail"], (
+                "%s of %s: expected a lease from %s, saw %s: %s" % (name, host, partner, step["result"], step["detail"]))
+        step = steps["lease with the pair normal again"]
+        assert step["result"] == "ok", "expected a lease once %s's pair is normal again, saw %s: %s" % (
+            host, step["result"], step["detail"])
+        recover = steps["recover: both peers normal"]
+        assert recover["detail"].count("normal since") == 2, (
+            "expected both peers normal after recovering %s, saw %r" % (host, recover["detail"]))
+    assert_both_normal(status_report("after-maintenance"), "after the maintenance")
+
+
+def test_partner_down_refuses_without_confirmation():
+    rc, out = docker_exec(PRIMARY, "systemctl", "stop", "isc-dhcp-server")
+    assert rc == 0, "expected systemctl stop on %s to succeed, saw rc %d: %s" % (PRIMARY, rc, out)
+    state = state_of(SECONDARY, wait_for=["communications-interrupted"])
+    assert state["my_state"] == "communications-interrupted", "expected the secondary cut off, saw %s" % state["my_state"]
+
+    output = run_playbook("partner_down", "dhcp_failover_survivor=%s" % SECONDARY, expect_rc=None)
+    assert "Refusing to declare partner-down" in output, "expected the refusal message, saw:\n%s" % output[-3000:]
+    output = run_playbook("partner_down", "dhcp_failover_survivor=%s" % SECONDARY,
+                          "dhcp_failover_confirm_partner_down=%s" % SECONDARY, expect_rc=None)
+    assert "Refusing to declare partner-down" in output, (
+        "expected a refusal when the confirmation names the survivor, saw:\n%s" % output[-3000:])
+    state = state_of(SECONDARY)
+    assert state["my_state"] == "communications-interrupted", (
+        "expected the refused runs to change nothing (communications-interrupted), saw %s" % state["my_state"])
+
+    for name in ("drill", "maintenance"):
+        output = run_playbook(name, expect_rc=None)
+        assert "expected both normal" in output, "expected %s to refuse a pair that is not normal, saw:\n%s" % (
+            name, output[-3000:])
+
+
+def test_partner_down_with_confirmation_then_restore():
+    output = run_playbook("partner_down", "dhcp_failover_survivor=%s" % SECONDARY,
+                          "dhcp_failover_confirm_partner_down=%s" % PRIMARY)
+    assert "communications-interrupted -> partner-down" in output, (
+        "expected the report line 'communications-interrupted -> partner-down', saw:\n%s" % output[-3000:])
+    rows = status_report("partner-down")
+    assert rows[SECONDARY]["my_state"] == "partner-down", (
+        "expected %s in partner-down, saw %s" % (SECONDARY, rows[SECONDARY]["my_state"]))
+    assert rows[PRIMARY]["service_active"] is False, (
+        "expected dhcpd stopped on %s, saw service_active %s" % (PRIMARY, rows[PRIMARY]["service_active"]))
+
+    # Restore as an operator would: the site playbook starts dhcpd and waits for normal.
+    run_playbook("site")
+    assert_both_normal(status_report("restored"), "after restoring with dhcp.failover.site")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _collection_is_installed():
+    assert os.environ.get("ANSIBLE_COLLECTIONS_PATH"), "expected ANSIBLE_COLLECTIONS_PATH to point at the installed tarball"
