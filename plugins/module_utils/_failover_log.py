@@ -196,8 +196,7 @@ def read_run_python_systemd(invocation_id):
     reader = _systemd_journal.Reader(converters={'__REALTIME_TIMESTAMP': int})
     try:
         reader.add_match(_SYSTEMD_INVOCATION_ID=invocation_id)
-        for entry in reader:
-            yield entry
+        yield from reader
     finally:
         reader.close()
 

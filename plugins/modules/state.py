@@ -27,7 +27,7 @@ description:
     and has no failover helpers; this collection adds an authenticator for every HMAC dhcpd accepts and uses
     pypureomapi's low-level open/update messages.
 author:
-  - dhcp.failover maintainers
+  - dhcp.failover maintainers (@dhcp-failover)
 extends_documentation_fragment:
   - dhcp.failover.attributes
 attributes:
@@ -138,7 +138,7 @@ state_before:
 state_after:
   description:
     - Local state after the change (after waiting with O(wait)).
-    - In check mode, the state the module would request, or O(state_before) when nothing would change.
+    - In check mode, the state the module would request, or RV(state_before) when nothing would change.
   returned: success
   type: str
   sample: shutdown

@@ -25,7 +25,7 @@ description:
     journal; the journal wins where both know a state.
   - Never changes anything.
 author:
-  - dhcp.failover maintainers
+  - dhcp.failover maintainers (@dhcp-failover)
 extends_documentation_fragment:
   - dhcp.failover.attributes
   - dhcp.failover.attributes.INFO_MODULE
@@ -130,7 +130,7 @@ peers:
       type: str
       sample: normal
     my_state_since:
-      description: When this server entered O(peers.my_state), ISO 8601 UTC.
+      description: When this server entered RV(peers.my_state), ISO 8601 UTC.
       type: str
       sample: '2026-11-24T15:54:22Z'
     partner_state:
@@ -165,7 +165,7 @@ peers:
     pool:
       description:
         - Latest pool balance figures, summed over the pools (only with a single failover peer, else V(null)).
-        - O(peers.pool.free) are addresses the primary may allocate, O(peers.pool.backup) the secondary's.
+        - RV(peers.pool.free) are addresses the primary may allocate, RV(peers.pool.backup) the secondary's.
       type: dict
       sample: {total: 40, free: 19, backup: 20, lts: 0, max_own: null, balanced: true}
     source:
