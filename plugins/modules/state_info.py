@@ -165,7 +165,7 @@ peers:
     pool:
       description:
         - Latest pool balance figures, summed over the pools (only with a single failover peer, else V(null)).
-        - RV(peers.pool.free) are addresses the primary may allocate, RV(peers.pool.backup) the secondary's.
+        - C(free) are addresses the primary may allocate, C(backup) those the secondary may allocate.
       type: dict
       sample: {total: 40, free: 19, backup: 20, lts: 0, max_own: null, balanced: true}
     source:
