@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import re
 import subprocess
 
 import pytest
@@ -46,13 +45,15 @@ def run_playbook(name, *extra_vars, expect_rc=0):
 
 
 def module(host, name, args):
-    """Run a module on one lab host with the scenario's inventory; return its JSON result."""
-    argv = ["ansible", host, "-i", INVENTORY, "-m", name, "-a", json.dumps(args), "-o"]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=os.environ, check=False)
-    match = re.search(r"=> (\{.*\})\s*$", proc.stdout, re.S)
-    assert match, "expected a JSON result from %s on %s, saw rc %d:\n%s%s" % (
-        name, host, proc.returncode, proc.stdout, proc.stderr)
-    return json.loads(match.group(1))
+    """Run a module on one lab host with the scenario's inventory; return its result."""
+    argv = ["ansible", host, "-i", INVENTORY, "-m", name, "-a", json.dumps(args)]
+    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    try:
+        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"][host]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError("expected a JSON result from %s on %s, saw rc %d:\n%s%s" % (
+            name, host, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
 
 
 def state_of(host, wait_for=None, timeout=120):
