@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The role dhcp.failover.server against two lab containers.
+
+- converge: both peers reach `normal`, a second run changes nothing, --check --diff shows a
+  pending change without making it;
+- bad inventories: the play fails with a message naming pair, host and variable, and nothing
+  changed on either host (files, packages, service).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+import yaml
+
+from conftest import run_playbook
+
+PLAYBOOK = """
+- name: Apply dhcp.failover.server
+  hosts: {hosts}
+  gather_facts: true
+  roles:
+    - role: dhcp.failover.server
+"""
+
+PAIR_VARS = {
+    'server_failover_peer_name': 'dhcp-failover',
+    'server_failover_mclt': 30,          # a first start waits up to MCLT in recover
+    'server_subnets': [{
+        'network': '10.231.22.0/24',
+        'routers': ['10.231.22.254'],
+        'domain_name_servers': ['10.231.22.254'],
+        'domain_name': 'domini.cat',
+        'pools': [{'ranges': [{'start': '10.231.22.100', 'end': '10.231.22.200'}]}],
+    }],
+}
+
+
+def recap(output):
+    return dict((host, dict((key, int(value)) for key, value in re.findall(r'(\w+)=(\d+)', rest)))
+                for host, rest in re.findall(r'^(\S+)\s+:\s+(ok=.*)$', output, re.MULTILINE))
+
+
+class Runner:
+    def __init__(self, lab, tmp):
+        self.lab = lab
+        self.tmp = tmp
+        self.count = 0
+
+    def run(self, pair_vars=None, host_vars=None, extra_pairs=None, hosts='dhcp_failover', args=()):
+        self.count += 1
+        variables = copy.deepcopy(PAIR_VARS)
+        variables['server_omapi_key_dir'] = str(self.tmp / 'keys')
+        variables.update(pair_vars or {})
+        inventory = self.tmp / ('inventory%d.yml' % self.count)
+        inventory.write_text(yaml.safe_dump(self.lab.inventory(
+            pair_vars=variables, host_vars=host_vars, extra_pairs=extra_pairs)))
+        playbook = self.tmp / ('site%d.yml' % self.count)
+        playbook.write_text(PLAYBOOK.format(hosts=hosts))
+        result = run_playbook(str(playbook), str(inventory), *args)
+        return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope='module')
+def converged(lab_pair, tmp_path_factory):
+    runner = Runner(lab_pair, tmp_path_factory.mktemp('role'))
+    first = runner.run()
+    assert first[0] == 0, first[1]
+    return runner, first
+
+
+def test_converge_reaches_normal_on_both_peers(converged, lab_pair):
+    runner, (rc, output) = converged
+    assert recap(output)['p']['changed'] > 0
+    for host in ('p', 's'):
+        deadline_log = ''
+        for _ in range(60):
+            deadline_log = lab_pair.exec(host, 'journalctl -u isc-dhcp-server --no-pager', check=False).stdout
+            if 'I move from recover-done to normal' in deadline_log or 'I move from startup to normal' in deadline_log:
+                break
+            lab_pair.exec(host, 'sleep 1')
+        assert re.search(r'failover peer dhcp-failover: I move from \S+ to normal', deadline_log), deadline_log
+        assert lab_pair.exec(host, 'systemctl is-enabled isc-dhcp-server').stdout.strip() == 'enabled'
+        mode = lab_pair.exec(host, 'stat -c %a /etc/dhcp/omapi-key.conf').stdout.strip()
+        assert mode == '640'
+
+
+def test_second_run_changes_nothing(converged):
+    runner, _ = converged
+    rc, output = runner.run()
+    assert rc == 0, output
+    assert all(counts['changed'] == 0 for counts in recap(output).values()), output
+
+
+def test_check_diff_shows_a_change_without_making_it(converged, lab_pair):
+    runner, _ = converged
+    before = {host: lab_pair.snapshot(host) for host in ('p', 's')}
+    rc, output = runner.run(pair_vars={'server_failover_mclt': 60}, args=('--check', '--diff'))
+    assert rc == 0, output
+    assert '-    mclt 30;' in output and '+    mclt 60;' in output, output
+    # p: dhcpd.conf and the (check-mode) restart handler; s has no mclt, so no change
+    assert recap(output)['p']['changed'] >= 1 and recap(output)['s']['changed'] == 0, output
+    assert before == {host: lab_pair.snapshot(host) for host in ('p', 's')}
+
+
+def test_secret_never_shown(converged, lab_pair):
+    runner, _ = converged
+    secret = re.search(r'secret "([^"]+)"', lab_pair.exec('p', 'cat /etc/dhcp/omapi-key.conf').stdout).group(1)
+    rc, output = runner.run(args=('-vvv',))
+    assert rc == 0
+    assert secret not in output
+    key_dir = runner.tmp / 'keys'
+    assert oct(key_dir.stat().st_mode & 0o777) == '0o700'
+    assert [oct(item.stat().st_mode & 0o777) for item in key_dir.iterdir()] == ['0o600']
+
+
+# (id, run arguments, expected text naming pair, host and variable)
+BAD = [
+    ('two-primaries', {'host_vars': {'p': {'server_failover_role': 'primary'}, 's': {'server_failover_role': 'primary'}}},
+     'pair office, host s, variable server_failover_role: both p and s are primary'),
+    ('split-out-of-range', {'pair_vars': {'server_failover_split': 300}},
+     'pair office, host p, variable server_failover_split: must be at most 256'),
+    ('peers-disagree', {'host_vars': {'s': {'server_failover_mclt': 60}}},
+     'pair office, host s, variable server_failover_mclt: differs between the peers'),
+    ('address-not-local', {'host_vars': {'p': {'server_failover_address': '10.231.22.9'}}},
+     'pair office, host p, variable server_failover_address: 10.231.22.9 is not an address of this host'),
+    ('range-outside-subnet', {'pair_vars': {'server_subnets': [dict(PAIR_VARS['server_subnets'][0], pools=[
+        {'ranges': [{'start': '10.231.22.100', 'end': '10.231.23.10'}]}])]}},
+     'pair office, host p, variable server_subnets[0].pools[0].ranges[0]: range 10.231.22.100-10.231.23.10 is not inside'),
+    ('range-holds-peer', {'pair_vars': {'server_subnets': [dict(PAIR_VARS['server_subnets'][0], pools=[
+        {'ranges': [{'start': '10.231.22.3', 'end': '10.231.22.50'}]}])]}},
+     'pair office, host p, variable server_subnets[0].pools[0].ranges[0]: range 10.231.22.3-10.231.22.50 contains the failover address 10.231.22.3 of s'),
+    ('pool-not-bound', {'pair_vars': {'server_subnets': [dict(PAIR_VARS['server_subnets'][0], pools=[
+        {'failover': False, 'ranges': [{'start': '10.231.22.100', 'end': '10.231.22.200'}]}])]}},
+     'pair office, host p, variable server_subnets[0].pools[0].failover: every pool'),
+    ('type-error-on-one-host', {'host_vars': {'s': {'server_failover_port': 'not-a-port'}}},
+     'pair office, host s, variable server_failover_port: must be an integer'),
+    ('other-pair-broken', {'hosts': 'office', 'extra_pairs': {'lab': {'hosts': {
+        'x1': {'server_failover_role': 'primary', 'server_failover_address': '10.9.0.1', 'server_interfaces': ['eth0']},
+        'x2': {'server_failover_role': 'primary', 'server_failover_address': '10.9.0.2', 'server_interfaces': ['eth0']}}}}},
+     'pair lab, host x2, variable server_failover_role: both x1 and x2 are primary'),
+    ('peer-name-invalid', {'pair_vars': {'server_failover_peer_name': 'dhcp failover'}},
+     "pair office, host p, variable server_failover_peer_name: 'dhcp failover' is not a valid failover peer name"),
+]
+
+
+@pytest.mark.parametrize('arguments, message', [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+def test_bad_inventory_changes_nothing(converged, lab_pair, arguments, message):
+    runner, _ = converged
+    before = {host: lab_pair.snapshot(host) for host in ('p', 's')}
+    rc, output = runner.run(**arguments)
+    assert rc != 0, output
+    assert message in output, output
+    assert not re.search(r'^changed: ', output, re.MULTILINE), output
+    assert before == {host: lab_pair.snapshot(host) for host in ('p', 's')}
