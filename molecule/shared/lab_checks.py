@@ -1,0 +1,395 @@
+"""What a network engineer checks by hand on a dhcpd failover pair, for the Molecule scenarios.
+
+Shared by every scenario's tests/conftest.py (imported, never copied). The helpers drive real
+clients (ISC dhclient, busybox udhcpc) inside a client container, read the servers' journald and
+leases files, and ask the collection's own dhcp.failover.state_info / dhcp.failover.state modules.
+
+Every helper that waits polls a state until a deadline: no fixed sleeps. Every failed check raises
+AssertionError saying what was expected and what was seen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pytest
+import testinfra
+from testinfra.modules.ansible import AnsibleException
+
+UNIT = "isc-dhcp-server"
+CONFIG = "/etc/dhcp/dhcpd.conf"
+LEASES = "/var/lib/dhcp/dhcpd.leases"
+FAILOVER_PORT = 647
+
+# A client's first DISCOVER carries secs=0; dhclient's next one comes after its first retransmit
+# interval (3 s or more), when `secs` may already exceed `load balance max seconds` and both
+# servers answer. A lease obtained with a single DISCOVER shows who load balancing picked.
+_DHCLIENT_OFFER = re.compile(r"DHCPOFFER of (\S+) from (\S+)")
+_DHCLIENT_ACK = re.compile(r"DHCPACK of (\S+) from (\S+)")
+_UDHCPC_ACK = re.compile(r"lease of (\S+) obtained from (\S+)")
+_LEASE_BLOCK = re.compile(r"^lease (\S+) \{(.*?)^\}", re.M | re.S)
+
+
+def lab_host(name, inventory):
+    """A testinfra host reached through Molecule's inventory (docker exec, and host.ansible)."""
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory)
+
+
+def identity(prefix, number):
+    """A locally administered MAC address for client identity NUMBER (0..255) of a test."""
+    return f"02:{prefix:02x}:00:00:00:{number:02x}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients
+
+
+@dataclass
+class Lease:
+    """One DHCP exchange as a client saw it."""
+
+    client: str
+    mac: str
+    address: str
+    server: str
+    discovers: int
+    options: dict = field(default_factory=dict)
+    output: str = ""
+    offered_by: list = field(default_factory=list)
+
+    @property
+    def first_attempt(self):
+        return self.discovers == 1
+
+
+def _run(host, command):
+    return host.run(command)
+
+
+# A client identity (MAC) is a macvlan interface on the client's eth0: the client's own lease on
+# eth0 stays as it is, and each identity is a separate client to the servers.
+_IDENTITY_IFACE = "dhcpid"
+
+
+@contextmanager
+def _identity(client, mac):
+    if mac is None:
+        iface = "eth0"
+        mac = client.check_output(f"cat /sys/class/net/{iface}/address").strip()
+        res = _run(client, f"ip addr flush dev {iface}")
+        assert res.rc == 0, f"expected to drop the client's addresses on {iface}; saw {res.stderr}"
+        yield iface, mac
+        return
+    iface = _IDENTITY_IFACE
+    _run(client, f"ip link del {iface}")
+    res = _run(client, f"ip link add {iface} link eth0 address {mac} type macvlan mode bridge && ip link set {iface} up")
+    assert res.rc == 0, f"expected a macvlan client interface with MAC {mac}; saw rc {res.rc}: {res.stderr}"
+    try:
+        yield iface, mac
+    finally:
+        _run(client, f"ip link del {iface}")
+
+
+def _dhclient_files(iface, mac):
+    """Lease and pid file of the client on eth0, or of one identity (kept per MAC for release)."""
+    if iface == "eth0":
+        return "-lf /var/lib/dhcp/dhclient.eth0.leases -pf /run/dhclient.eth0.pid"
+    tag = mac.replace(":", "")
+    return f"-lf /var/lib/dhcp/dhclient.{tag}.leases -pf /run/dhclient.{tag}.pid -sf /bin/true"
+
+
+def dhclient_lease(client, mac=None, timeout=20):
+    """Get a lease with ISC dhclient (one try, `-1`) and report who offered and acknowledged it.
+
+    Without MAC: the client itself on eth0 drops its Docker address and runs the real
+    dhclient-script (address, default route, resolv.conf), and dhclient stays to renew, as on a
+    real machine. With MAC: a separate client identity that only takes the lease.
+    """
+    with _identity(client, mac) as (iface, mac):
+        files = _dhclient_files(iface, mac)
+        lease_file, pid_file = files.split()[1], files.split()[3]
+        if iface != "eth0":
+            # A new client: no lease to ask for again (INIT-REBOOT), so it starts with a DISCOVER.
+            _run(client, f"rm -f {lease_file}")
+        else:
+            # The client's own dhclient from an earlier run would fight over eth0.
+            _run(client, f"test -s {pid_file} && kill $(cat {pid_file})")
+        res = _run(client, f"timeout {timeout} dhclient -v -1 {files} {iface}")
+        output = res.stdout + res.stderr
+        ack = _DHCLIENT_ACK.findall(output)
+        assert res.rc == 0 and ack, (
+            f"expected dhclient ({mac}) to get a DHCPACK within {timeout}s; saw rc {res.rc}:\n{output}"
+        )
+        options = dhclient_options(client, lease_file)
+        if iface != "eth0":
+            # Stop this identity's dhclient without releasing (SIGTERM; `dhclient -x` would send
+            # one more REQUEST): the lease stays active on the servers.
+            _run(client, f"kill $(cat {pid_file})")
+    address, server = ack[-1]
+    offered_by = [server for _, server in _DHCLIENT_OFFER.findall(output)]
+    return Lease("dhclient", mac, address, server, output.count("DHCPDISCOVER"), options, output, offered_by)
+
+
+def dhclient_release(client, mac=None):
+    """`dhclient -r`: release the lease of the client on eth0 (or of identity MAC)."""
+    with _identity(client, mac) as (iface, mac):
+        res = _run(client, f"timeout 10 dhclient -v -r {_dhclient_files(iface, mac)} {iface}")
+    output = res.stdout + res.stderr
+    assert res.rc == 0 and "DHCPRELEASE" in output, (
+        f"expected dhclient -r ({mac}) to send a DHCPRELEASE; saw rc {res.rc}:\n{output}"
+    )
+    return output
+
+
+def dhclient_options(client, lease_file="/var/lib/dhcp/dhclient.eth0.leases"):
+    """Options of the latest lease dhclient stored in LEASE_FILE."""
+    text = client.file(lease_file).content_string
+    blocks = text.split("lease {")
+    assert len(blocks) > 1, f"expected a lease in the client's lease file; saw:\n{text}"
+    return {name: value.strip('"') for name, value in re.findall(r"option (\S+) (.*?);", blocks[-1])}
+
+
+# udhcpc hands the lease to its script in the environment; this script prints what matters.
+_UDHCPC_SCRIPT = "/usr/local/sbin/udhcpc-report"
+_UDHCPC_SCRIPT_TEXT = """#!/bin/sh
+[ "$1" = bound ] && echo "bound ip=$ip serverid=$serverid router=$router dns=$dns domain=$domain"
+exit 0
+"""
+
+
+def udhcpc_lease(client, mac=None, tries=2):
+    """Get a lease with busybox udhcpc (a second, independent DHCP client implementation)."""
+    if not client.file(_UDHCPC_SCRIPT).exists:
+        res = _run(
+            client,
+            f"printf %s {shlex.quote(_UDHCPC_SCRIPT_TEXT)} > {_UDHCPC_SCRIPT} && chmod 0755 {_UDHCPC_SCRIPT}",
+        )
+        assert res.rc == 0, f"expected to write {_UDHCPC_SCRIPT}; saw {res.stderr}"
+    with _identity(client, mac) as (iface, mac):
+        # -T 3: the first retransmit comes after the servers' ping check (about 1 s) has answered.
+        res = _run(client, f"busybox udhcpc -i {iface} -f -q -n -t {tries} -T 3 -s {_UDHCPC_SCRIPT}")
+    output = res.stdout + res.stderr
+    ack = _UDHCPC_ACK.findall(output)
+    assert res.rc == 0 and ack, f"expected udhcpc ({mac}) to obtain a lease; saw rc {res.rc}:\n{output}"
+    address, server = ack[-1]
+    bound = re.search(r"^bound (.*)$", output, re.M)
+    options = dict(kv.split("=", 1) for kv in bound.group(1).split(" ") if "=" in kv) if bound else {}
+    return Lease("udhcpc", mac, address, server, output.count("broadcasting discover"), options, output)
+
+
+def assert_served_by(lease, server_address, why=""):
+    assert lease.server == server_address, (
+        f"expected {lease.client} {lease.mac} to be answered by {server_address}{why}; "
+        f"saw {lease.address} from {lease.server}:\n{lease.output}"
+    )
+
+
+def assert_in_pool(lease, first, last):
+    as_int = lambda a: tuple(int(x) for x in a.split("."))  # noqa: E731
+    assert as_int(first) <= as_int(lease.address) <= as_int(last), (
+        f"expected an address in the pool {first}-{last} for {lease.mac}; saw {lease.address}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+
+
+def service_active(server):
+    return server.run(f"systemctl is-active {UNIT}").stdout.strip()
+
+
+def dhcpd_test(server, config=CONFIG):
+    """`dhcpd -t`: does dhcpd accept the deployed configuration?"""
+    return server.run(f"dhcpd -t -cf {config}")
+
+
+def journal(server, grep=None, since=None):
+    """dhcpd's journald lines (unit isc-dhcp-server), optionally filtered by a fixed string."""
+    cmd = f"journalctl -u {UNIT} --no-pager -o cat"
+    if since:
+        cmd += f" --since {shlex.quote(since)}"
+    lines = server.run(cmd).stdout.splitlines()
+    if grep is not None:
+        lines = [line for line in lines if grep in line]
+    return lines
+
+
+def server_clock(server):
+    """The server's clock, in the format journalctl --since takes."""
+    return server.check_output("date '+%Y-%m-%d %H:%M:%S'").strip()
+
+
+def leases_file(server, path=LEASES):
+    """The server's leases database: address -> the latest block for it (dhcpd appends)."""
+    text = server.file(path).content_string
+    leases = {}
+    for address, body in _LEASE_BLOCK.findall(text):
+        state = re.search(r"^\s*binding state (\S+);", body, re.M)
+        mac = re.search(r"hardware ethernet (\S+);", body)
+        leases[address] = {
+            "binding_state": state.group(1) if state else None,
+            "mac": mac.group(1) if mac else None,
+        }
+    return leases
+
+
+def wait_for_lease(server, lease, states=("active",), timeout=30):
+    """Wait until the server's leases file binds LEASE's address to LEASE's MAC in one of STATES."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = leases_file(server).get(lease.address)
+        if seen and seen["mac"] == lease.mac and seen["binding_state"] in states:
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"expected {server.backend.host} to hold {lease.address} for {lease.mac} in state "
+                f"{'/'.join(states)} within {timeout}s (databases in sync); its leases file has {seen}"
+            )
+        time.sleep(0.5)
+
+
+def failover_state(server, peer, wait_for=None, timeout=60):
+    """dhcp.failover.state_info on SERVER for PEER, optionally waiting for its own state."""
+    args = {"peer": peer}
+    if wait_for:
+        args["wait_for"] = list(wait_for) if not isinstance(wait_for, str) else [wait_for]
+        args["timeout"] = timeout
+    try:
+        result = server.ansible("dhcp.failover.state_info", json.dumps(args), check=False)
+    except AnsibleException as exc:
+        raise AssertionError(
+            f"expected {server.backend.host} to reach {wait_for} for peer {peer} within {timeout}s; "
+            f"dhcp.failover.state_info said: {exc.result.get('msg')}"
+        ) from None
+    peers = result.get("peers") or {}
+    assert peer in peers, (
+        f"expected state_info on {server.backend.host} to report peer {peer}; saw peers {sorted(peers)} in {result}"
+    )
+    return peers[peer]
+
+
+def assert_states(server, peer, me, partner, timeout=60):
+    """Wait until SERVER is in state ME and reports its partner in state PARTNER."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = max(1, int(deadline - time.monotonic()))
+        state = failover_state(server, peer, wait_for=[me], timeout=remaining)
+        if state["my_state"] == me and state["partner_state"] == partner:
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"expected {server.backend.host} to report {me}/{partner} (me/partner) for {peer} "
+                f"within {timeout}s; saw {state['my_state']}/{state['partner_state']}"
+            )
+        time.sleep(1)
+
+
+def set_failover_state(server, peer, state, secret, key_name="omapi_key", algorithm="hmac-md5"):
+    """dhcp.failover.state on SERVER (OMAPI on 127.0.0.1): the operator's state change."""
+    args = {
+        "peer": peer,
+        "state": state,
+        "key_name": key_name,
+        "key_algorithm": algorithm,
+        "key_secret": secret,
+    }
+    try:
+        return server.ansible("dhcp.failover.state", json.dumps(args), check=False)
+    except AnsibleException as exc:
+        raise AssertionError(
+            f"expected dhcp.failover.state to set {peer} to {state} on {server.backend.host}; "
+            f"it failed: {exc.result.get('msg')}"
+        ) from None
+
+
+def systemctl(server, action):
+    res = server.run(f"systemctl {action} {UNIT}")
+    assert res.rc == 0, f"expected `systemctl {action} {UNIT}` to succeed; saw rc {res.rc}: {res.stderr}"
+
+
+def kill_dhcpd(server, signal):
+    """Send SIGNAL to dhcpd only (the unit's processes), e.g. KILL for a crash, STOP to freeze it."""
+    res = server.run(f"systemctl kill --signal={signal} {UNIT}")
+    assert res.rc == 0, f"expected systemctl kill --signal={signal} to succeed; saw {res.stderr}"
+
+
+def dhcpd_pids(server):
+    return server.run("pidof dhcpd").stdout.split()
+
+
+def wait_until(what, probe, timeout=30, interval=0.5):
+    """Poll PROBE until it returns a truthy value; fail saying WHAT was awaited and the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {what} within {timeout}s; last saw {value!r}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults between the peers
+
+
+_PARTITION_TABLE = "dhcpf_partition"
+
+
+def partition(server, peer_address, port=FAILOVER_PORT):
+    """Cut the failover link (TCP PORT) from PEER_ADDRESS at SERVER with nftables; call it on both.
+
+    Every failover packet from the peer is answered with a TCP reset (resets themselves pass, so
+    the peer's reset reaches this side too): each side sees the link drop at its next contact
+    message, and reconnects are refused. DHCP itself (UDP 67/68 through dhcpd's packet sockets)
+    is untouched, so both servers stay reachable by clients.
+    """
+    match = f"ip saddr {peer_address} tcp flags & rst == 0"
+    rules = (
+        f"table inet {_PARTITION_TABLE} {{ chain input {{ type filter hook input priority 0; "
+        f"{match} tcp dport {port} reject with tcp reset; "
+        f"{match} tcp sport {port} reject with tcp reset; }} }}"
+    )
+    res = server.run(f"printf '%s\\n' {shlex.quote(rules)} | nft -f -")
+    assert res.rc == 0, f"expected nft to load the partition rules; saw rc {res.rc}: {res.stderr}"
+
+
+def heal(server):
+    res = server.run(f"nft delete table inet {_PARTITION_TABLE}")
+    assert res.rc == 0, f"expected nft to delete the partition table; saw rc {res.rc}: {res.stderr}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures: a scenario's conftest.py defines a `lab` fixture (a SimpleNamespace with the container
+# names and the pair's settings) and imports these.
+
+
+@pytest.fixture(scope="session")
+def inventory(pytestconfig):
+    return pytestconfig.getoption("ansible_inventory")
+
+
+@pytest.fixture(scope="session")
+def primary(lab, inventory):
+    return lab_host(lab.primary, inventory)
+
+
+@pytest.fixture(scope="session")
+def secondary(lab, inventory):
+    return lab_host(lab.secondary, inventory)
+
+
+@pytest.fixture(scope="session")
+def servers(primary, secondary):
+    return [primary, secondary]
+
+
+@pytest.fixture(scope="session")
+def client(lab, inventory):
+    return lab_host(lab.client, inventory)
