@@ -388,3 +388,22 @@ def test_another_pair_broken_fails_this_host_too():
     pairs['lab'] = ['lab1', 'lab2']
     with pytest.raises(PairError, match='pair lab, host lab2, variable server_failover_role'):
         derive_pair(hostvars, pairs, 'dhcp0375')
+
+
+def test_argument_specs_readme_and_defaults_agree():
+    role = os.path.dirname(os.path.dirname(ROLE_DEFAULTS))
+    with open(os.path.join(role, 'meta', 'argument_specs.yml'), encoding='utf-8') as handle:
+        options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    with open(ROLE_DEFAULTS, encoding='utf-8') as handle:
+        role_defaults = yaml.safe_load(handle)
+    with open(os.path.join(role, 'README.md'), encoding='utf-8') as handle:
+        readme = handle.read()
+    for name, option in options.items():
+        assert option.get('description'), name
+        assert '| `%s` |' % name in readme, name
+        if 'default' in option:
+            assert role_defaults[name] == option['default'], name
+        else:
+            assert name not in role_defaults, name
+    assert set(role_defaults) <= set(options)
+    assert set(DEFAULTS) <= set(options)
