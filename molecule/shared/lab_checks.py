@@ -290,15 +290,12 @@ def assert_states(server, peer, me, partner, timeout=60):
         time.sleep(1)
 
 
-def set_failover_state(server, peer, state, secret, key_name="omapi_key", algorithm="hmac-md5"):
-    """dhcp.failover.state on SERVER (OMAPI on 127.0.0.1): the operator's state change."""
-    args = {
-        "peer": peer,
-        "state": state,
-        "key_name": key_name,
-        "key_algorithm": algorithm,
-        "key_secret": secret,
-    }
+def set_failover_state(server, peer, state, omapi, wait=True, timeout=60):
+    """dhcp.failover.state on SERVER (OMAPI on 127.0.0.1): the operator's state change.
+
+    OMAPI is a dict with the pair's key: key_name, key_algorithm, key_secret.
+    """
+    args = {"peer": peer, "state": state, "wait": wait, "timeout": timeout, **omapi}
     try:
         return server.ansible("dhcp.failover.state", json.dumps(args), check=False)
     except AnsibleException as exc:
@@ -306,6 +303,16 @@ def set_failover_state(server, peer, state, secret, key_name="omapi_key", algori
             f"expected dhcp.failover.state to set {peer} to {state} on {server.backend.host}; "
             f"it failed: {exc.result.get('msg')}"
         ) from None
+
+
+def omapi_key(server):
+    """The pair's OMAPI key as the inventory gives it to the role (for dhcp.failover.state)."""
+    hostvars = server.ansible.get_variables()
+    return {
+        "key_name": hostvars.get("server_omapi_key_name", "omapi_key"),
+        "key_algorithm": hostvars["server_omapi_algorithm"],
+        "key_secret": hostvars["server_omapi_secret"],
+    }
 
 
 def systemctl(server, action):
@@ -321,6 +328,16 @@ def kill_dhcpd(server, signal):
 
 def dhcpd_pids(server):
     return server.run("pidof dhcpd").stdout.split()
+
+
+@contextmanager
+def frozen(server):
+    """Freeze SERVER's dhcpd (SIGSTOP) meanwhile: the clients reach only the other server."""
+    kill_dhcpd(server, "STOP")
+    try:
+        yield
+    finally:
+        kill_dhcpd(server, "CONT")
 
 
 def wait_until(what, probe, timeout=30, interval=0.5):

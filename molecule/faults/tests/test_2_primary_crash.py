@@ -1,0 +1,40 @@
+"""kill -9 of the primary's dhcpd: the secondary notices at once and keeps serving; a restart
+brings the pair back to normal and the primary learns the lease it missed."""
+
+import pytest
+
+from lab_checks import (
+    assert_served_by,
+    assert_states,
+    dhcpd_pids,
+    failover_state,
+    kill_dhcpd,
+    systemctl,
+    udhcpc_lease,
+    wait_for_lease,
+    wait_until,
+)
+
+
+@pytest.fixture(scope="module")
+def crash():
+    return {}
+
+
+def test_secondary_keeps_serving_after_kill_9(primary, secondary, client2, lab, crash):
+    assert dhcpd_pids(primary), "expected dhcpd running on the primary before the crash"
+    kill_dhcpd(primary, "KILL")
+    wait_until("no dhcpd process left on the primary", lambda: not dhcpd_pids(primary), timeout=10)
+    state = failover_state(secondary, lab.peer, wait_for=["communications-interrupted"], timeout=30)
+    assert state["my_state"] == "communications-interrupted", f"expected communications-interrupted; saw {state}"
+    lease = udhcpc_lease(client2)
+    assert_served_by(lease, lab.secondary_address, " after the primary's dhcpd was killed")
+    crash["lease"] = lease
+
+
+def test_restart_returns_to_normal(primary, secondary, lab, crash):
+    systemctl(primary, "restart")
+    for server in (primary, secondary):
+        assert_states(server, lab.peer, "normal", "normal", timeout=60)
+    assert "lease" in crash, "expected a lease granted after the crash (previous test)"
+    wait_for_lease(primary, crash["lease"])

@@ -1,0 +1,59 @@
+"""Planned maintenance of the primary without interruption: shutdown state over OMAPI (the
+secondary takes over in partner-down), stop, start, recover, normal - a client served at every step."""
+
+import pytest
+
+from lab_checks import (
+    assert_served_by,
+    assert_states,
+    failover_state,
+    identity,
+    set_failover_state,
+    systemctl,
+    udhcpc_lease,
+    wait_for_lease,
+)
+
+
+@pytest.fixture(scope="module")
+def served():
+    """Leases granted during the handover, by step."""
+    return {}
+
+
+def _serve(client2, served, step, expected_server=None):
+    lease = udhcpc_lease(client2, identity(0x40, len(served)))
+    if expected_server:
+        assert_served_by(lease, expected_server, f" after step '{step}'")
+    served[step] = lease
+    print(f"{step}: {lease.address} from {lease.server}")
+    return lease
+
+
+def test_shutdown_hands_over_to_the_secondary(primary, secondary, client2, lab, omapi, served):
+    result = set_failover_state(primary, lab.peer, "shutdown", omapi)
+    assert result.get("state_after") == "shutdown", f"expected the primary in shutdown; saw {result}"
+    state = failover_state(secondary, lab.peer, wait_for=["partner-down"], timeout=30)
+    assert state["my_state"] == "partner-down", f"expected the secondary to take over in partner-down; saw {state}"
+    _serve(client2, served, "shutdown", lab.secondary_address)
+
+
+def test_stop_and_start_the_primary(primary, secondary, client2, lab, served):
+    systemctl(primary, "stop")
+    _serve(client2, served, "stopped", lab.secondary_address)
+    systemctl(primary, "start")
+    state = failover_state(primary, lab.peer, wait_for=["shutdown"], timeout=30)
+    assert state["my_state"] == "shutdown", f"expected the restarted primary to stay in shutdown; saw {state}"
+    _serve(client2, served, "started", lab.secondary_address)
+
+
+def test_recover_to_normal(primary, secondary, client2, lab, omapi, served):
+    result = set_failover_state(primary, lab.peer, "recover", omapi)
+    assert result.get("state_before") == "shutdown", f"expected recover to start from shutdown; saw {result}"
+    for server in (primary, secondary):
+        assert_states(server, lab.peer, "normal", "normal", timeout=60)
+    _serve(client2, served, "normal")
+    assert list(served) == ["shutdown", "stopped", "started", "normal"], f"expected a lease at every step; saw {served}"
+    for lease in served.values():
+        for server in (primary, secondary):
+            wait_for_lease(server, lease, states=("active", "expired"))
