@@ -49,8 +49,11 @@ def module(host, name, args):
     argv = ["ansible", host, "-i", INVENTORY, "-m", name, "-a", json.dumps(args)]
     env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    # Other callbacks enabled by Molecule's ansible.cfg (profile_tasks) print around the JSON.
     try:
-        return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"][host]
+        start = proc.stdout.index("{\n")
+        document = json.JSONDecoder().raw_decode(proc.stdout, start)[0]
+        return document["plays"][0]["tasks"][0]["hosts"][host]
     except (ValueError, KeyError, IndexError):
         raise AssertionError("expected a JSON result from %s on %s, saw rc %d:\n%s%s" % (
             name, host, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]))
