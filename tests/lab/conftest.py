@@ -104,11 +104,12 @@ class LabPair:
     def snapshot(self, host):
         """Everything the role could change on a host: files, packages, service state.
 
-        The lease directory is left out: the running dhcpd rewrites it by itself.
+        The lease directory is left out: the running dhcpd rewrites it by itself. So are directory
+        mtimes: dhcp.failover.config_check creates and removes its temporary file in /etc/dhcp.
         """
         return self.exec(host, ' ; '.join((
             'find /etc/dhcp /etc/default/isc-dhcp-server -type f -exec sha256sum {} + | sort',
-            'find /etc/dhcp /etc/default/isc-dhcp-server -printf "%p %m %s %T@\\n" | sort',
+            'find /etc/dhcp /etc/default/isc-dhcp-server ! -type d -printf "%p %m %s %T@\\n" | sort',
             "dpkg-query -W -f '${Package} ${Version} ${Status}\\n' | sha256sum",
             'systemctl is-active isc-dhcp-server',
             'systemctl is-enabled isc-dhcp-server',
