@@ -40,7 +40,7 @@ DEFAULTS = {
     'server_omapi_enabled': True,
     'server_omapi_port': 7911,
     'server_omapi_key_name': 'omapi_key',
-    'server_omapi_algorithm': 'hmac-md5',
+    'server_omapi_algorithm': 'hmac-sha256',
     'server_authoritative': True,
     'server_default_lease_time': 600,
     'server_max_lease_time': 7200,

@@ -98,7 +98,7 @@ def test_key_file_holds_the_key_and_dhcpd_conf_does_not():
     info, conf, key = render_host(LOAD_BALANCE, PRIMARY)
     assert 'secret' not in conf
     assert 'include "/etc/dhcp/omapi-key.conf"' in conf
-    assert (('key omapi_key',), 'algorithm hmac-md5') in statements(key)
+    assert (('key omapi_key',), 'algorithm hmac-sha256') in statements(key)
     assert ((), 'omapi-key omapi_key') in statements(conf) and ((), 'omapi-port 7911') in statements(conf)
 
 

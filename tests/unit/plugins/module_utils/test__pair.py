@@ -70,7 +70,7 @@ def test_seed_primary_settings():
     assert (info['split'], info['mclt'], info['hba']) == (128, 3600, None)
     assert info['peer_name'] == 'dhcp-failover'
     assert info['interfaces'] == ['eth0']
-    assert info['omapi'] == {'enabled': True, 'port': 7911, 'key_name': 'omapi_key', 'algorithm': 'hmac-md5'}
+    assert info['omapi'] == {'enabled': True, 'port': 7911, 'key_name': 'omapi_key', 'algorithm': 'hmac-sha256'}
     assert info['subnets'][0]['netmask'] == '255.255.255.0'
     assert info['subnets'][0]['pools'][0]['ranges'] == [{'start': '192.168.1.120', 'end': '192.168.1.200'}]
 
