@@ -31,7 +31,7 @@ FAILOVER_PORT = 647
 # servers answer. A lease obtained with a single DISCOVER shows who load balancing picked.
 _DHCLIENT_OFFER = re.compile(r"DHCPOFFER of (\S+) from (\S+)")
 _DHCLIENT_ACK = re.compile(r"DHCPACK of (\S+) from (\S+)")
-_UDHCPC_ACK = re.compile(r"lease of (\S+) obtained from (\S+)")
+_UDHCPC_ACK = re.compile(r"lease of ([0-9.]+) obtained from ([0-9.]+)")
 _LEASE_BLOCK = re.compile(r"^lease (\S+) \{(.*?)^\}", re.M | re.S)
 
 
@@ -369,9 +369,13 @@ def partition(server, peer_address, port=FAILOVER_PORT):
     """
     match = f"ip saddr {peer_address} tcp flags & rst == 0"
     rules = (
-        f"table inet {_PARTITION_TABLE} {{ chain input {{ type filter hook input priority 0; "
-        f"{match} tcp dport {port} reject with tcp reset; "
-        f"{match} tcp sport {port} reject with tcp reset; }} }}"
+        f"table inet {_PARTITION_TABLE} {{\n"
+        f"  chain input {{\n"
+        f"    type filter hook input priority 0;\n"
+        f"    {match} tcp dport {port} reject with tcp reset\n"
+        f"    {match} tcp sport {port} reject with tcp reset\n"
+        f"  }}\n"
+        f"}}"
     )
     res = server.run(f"printf '%s\\n' {shlex.quote(rules)} | nft -f -")
     assert res.rc == 0, f"expected nft to load the partition rules; saw rc {res.rc}: {res.stderr}"
