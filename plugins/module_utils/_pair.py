@@ -51,6 +51,8 @@ DEFAULTS = {
     'server_shared_networks': [],
     'server_host_reservations': [],
     'server_raw_global': '',
+    'server_firewall_enabled': False,
+    'server_firewall_extra_omapi_sources': [],
 }
 
 # Set per host; everything else in DEFAULTS is a pair setting both peers must share.
@@ -59,6 +61,8 @@ HOST_VARIABLES = (
     'server_failover_address',
     'server_failover_port',
     'server_interfaces',
+    'server_firewall_enabled',
+    'server_firewall_extra_omapi_sources',
 )
 SHARED_VARIABLES = tuple(
     name for name in DEFAULTS if name not in HOST_VARIABLES and name != 'server_pairs_group'
@@ -471,7 +475,29 @@ def _host_part(check, host, settings, hostvars):
     interfaces = check.sequence('server_interfaces', interfaces)
     for index, interface in enumerate(interfaces):
         check.string('server_interfaces[%d]' % index, interface, INTERFACE_RE, 'interface name')
-    return {'role': role, 'address': address, 'port': port, 'interfaces': list(interfaces)}
+    firewall = {
+        'enabled': check.boolean('server_firewall_enabled', settings['server_firewall_enabled']),
+        'extra_omapi_sources': _sources(check, 'server_firewall_extra_omapi_sources',
+                                        settings['server_firewall_extra_omapi_sources']),
+    }
+    return {'role': role, 'address': address, 'port': port, 'interfaces': list(interfaces),
+            'firewall': firewall}
+
+
+def _sources(check, variable, value):
+    """Addresses or networks (IPv4, then IPv6), overlaps merged, as nftables writes them."""
+    if isinstance(value, str):
+        value = [value]
+    networks = {4: [], 6: []}
+    for index, item in enumerate(check.sequence(variable, value)):
+        try:
+            network = ipaddress.ip_network(str(item).strip(), strict=True)
+        except ValueError as exc:
+            check.fail('%s[%d]' % (variable, index), '%r is not an IPv4 or IPv6 address or network: %s'
+                       % (item, exc))
+        networks[network.version].append(network)
+    return [str(network.network_address) if network.num_addresses == 1 else str(network)
+            for version in (4, 6) for network in ipaddress.collapse_addresses(networks[version])]
 
 
 def _pair_part(check, pair, settings):
@@ -647,6 +673,7 @@ def derive_pair(hostvars, pairs, inventory_hostname, defaults=None, pairs_group=
                 'peer_address': str(parts[partner]['address']),
                 'peer_port': parts[partner]['port'],
                 'interfaces': parts[inventory_hostname]['interfaces'],
+                'firewall': parts[inventory_hostname]['firewall'],
             })
             if role != 'primary':
                 # dhcpd wants split/hba and mclt on the primary only.

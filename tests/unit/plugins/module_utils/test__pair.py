@@ -75,6 +75,21 @@ def test_seed_primary_settings():
     assert info['subnets'][0]['pools'][0]['ranges'] == [{'start': '192.168.1.120', 'end': '192.168.1.200'}]
 
 
+def test_firewall_is_off_by_default_and_per_host():
+    """Extra OMAPI sources come back IPv4 first, sorted, overlaps merged (nft refuses overlaps)."""
+    hostvars, pairs = seed_pair()
+    assert derive_pair(hostvars, pairs, 'dhcp0375')['firewall'] == {'enabled': False, 'extra_omapi_sources': []}
+    # A host setting, not a pair setting: one peer may have it and the other not.
+    hostvars['dhcp0374'].update(server_firewall_enabled=True, server_firewall_extra_omapi_sources=[
+        '2001:db8::/64', '198.51.100.128/25', '192.0.2.10', '198.51.100.0/24', '2001:db8:1::5/128',
+        '192.0.2.10/32'])
+    assert derive_pair(hostvars, pairs, 'dhcp0375')['firewall']['enabled'] is False
+    assert derive_pair(hostvars, pairs, 'dhcp0374')['firewall'] == {
+        'enabled': True,
+        'extra_omapi_sources': ['192.0.2.10', '198.51.100.0/24', '2001:db8::/64', '2001:db8:1::5'],
+    }
+
+
 def test_seed_secondary_has_no_primary_only_settings():
     hostvars, pairs = seed_pair()
     info = derive_pair(hostvars, pairs, 'dhcp0374')
@@ -343,6 +358,10 @@ BAD = [
      'office', 'dhcp0374', 'server_interfaces[0]', 'is not a valid interface name'),
     ('bad-option-name', _both(server_global_options={'Domain Name': 'x'}),
      'office', 'dhcp0375', 'server_global_options.Domain Name', 'is not a valid dhcp option name'),
+    ('firewall-bad-omapi-source', _set('dhcp0374', server_firewall_extra_omapi_sources=['192.0.2.0/24', 'admin-pc']),
+     'office', 'dhcp0374', 'server_firewall_extra_omapi_sources[1]', "'admin-pc' is not an IPv4 or IPv6 address"),
+    ('firewall-source-host-bits', _set('dhcp0374', server_firewall_extra_omapi_sources=['192.0.2.7/24']),
+     'office', 'dhcp0374', 'server_firewall_extra_omapi_sources[0]', 'has host bits set'),
 ]
 
 
