@@ -75,7 +75,7 @@ up() {
     echo "started $c (${ADDRESS[$c]})"
   done
   for c in "${CONTAINERS[@]}"; do   # systemd up far enough for systemctl and journald
-    timeout 60 bash -c "until docker exec $c systemctl is-system-running 2>/dev/null | grep -Eq 'running|degraded'; do sleep 0.5; done" \
+    timeout 60 bash -c "until docker exec $c systemctl is-active --quiet systemd-journald 2>/dev/null; do sleep 0.5; done" \
       || { echo "systemd did not come up in $c" >&2; exit 1; }
   done
   write_inventory

@@ -4,9 +4,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Verify of the maintenance scenario: the day-2 playbooks run as a user runs them
 (``ansible-playbook dhcp.failover.NAME`` against the installed collection) on the converged lab
-pair, in order: status, drill, maintenance, partner_down (refused, then confirmed), site to
-restore. Each test checks what the playbook reported and what the servers then say.
-The tests share the lab and depend on running in file order."""
+pair, in order: status, drill, maintenance, drill by SIGKILL, partner_down (refused while only
+dhcpd is stopped, then confirmed once the primary server is gone), site to restore. Each test
+checks what the playbook reported and what the servers then say. The tests share the lab and
+depend on running in file order."""
 
 from __future__ import annotations
 
@@ -179,6 +180,19 @@ def test_maintenance_restarts_both_peers_with_a_lease_at_every_step():
     assert_both_normal(status_report("after-maintenance"), "after the maintenance")
 
 
+def test_drill_by_kill():
+    path = EPHEMERAL / "drill-kill.json"
+    run_playbook("drill", "dhcp_failover_drill_method=kill", "dhcp_failover_drill_report=%s" % path)
+    report = json.loads(path.read_text())["pairs"][0]
+    first = report["steps"][0]
+    assert (report["method"], first["detail"]) == ("kill", "SIGKILL isc-dhcp-server"), (
+        "expected the primary killed with SIGKILL, saw method %s, first step %r" % (report["method"], first["detail"]))
+    assert report["passed"] is True and report["probe"]["server_host"] == SECONDARY, (
+        "expected the drill by kill to pass with a lease from %s, saw passed=%s, probe: %s" % (
+            SECONDARY, report["passed"], report["probe"].get("detail")))
+    assert_both_normal(status_report("after-kill-drill"), "after the drill by kill")
+
+
 def test_partner_down_refuses_without_confirmation():
     rc, out = docker_exec(PRIMARY, "systemctl", "stop", "isc-dhcp-server")
     assert rc == 0, "expected systemctl stop on %s to succeed, saw rc %d: %s" % (PRIMARY, rc, out)
@@ -201,18 +215,38 @@ def test_partner_down_refuses_without_confirmation():
             name, output[-3000:])
 
 
-def test_partner_down_with_confirmation_then_restore():
+def test_partner_down_with_confirmation_when_the_primary_is_gone_then_restore():
+    # A real outage: the whole primary server goes away (its container stops).
+    proc = subprocess.run(["docker", "stop", PRIMARY], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, "expected docker stop %s to succeed, saw: %s" % (PRIMARY, proc.stderr)
     output = run_playbook("partner_down", "dhcp_failover_survivor=%s" % SECONDARY,
                           "dhcp_failover_confirm_partner_down=%s" % PRIMARY)
     assert "communications-interrupted -> partner-down" in output, (
         "expected the report line 'communications-interrupted -> partner-down', saw:\n%s" % output[-3000:])
-    rows = status_report("partner-down")
+    assert "%s declared down (unreachable)" % PRIMARY in output, (
+        "expected the report to say %s was unreachable, saw:\n%s" % (PRIMARY, output[-3000:]))
+
+    json_path = EPHEMERAL / "status-partner-down.json"
+    prom_path = EPHEMERAL / "status-partner-down.prom"
+    run_playbook("status", "dhcp_failover_status_json=%s" % json_path, "dhcp_failover_status_textfile=%s" % prom_path)
+    rows = {row["host"]: row for row in json.loads(json_path.read_text())["servers"]}
     assert rows[SECONDARY]["my_state"] == "partner-down", (
         "expected %s in partner-down, saw %s" % (SECONDARY, rows[SECONDARY]["my_state"]))
-    assert rows[PRIMARY]["service_active"] is False, (
-        "expected dhcpd stopped on %s, saw service_active %s" % (PRIMARY, rows[PRIMARY]["service_active"]))
+    assert rows[PRIMARY]["ok"] is False and rows[PRIMARY]["error"].startswith("unreachable"), (
+        "expected %s reported unreachable, saw ok=%s error=%r" % (PRIMARY, rows[PRIMARY]["ok"], rows[PRIMARY]["error"]))
+    assert (rows[PRIMARY]["pair"], rows[PRIMARY]["role"]) == (PAIR, "primary"), (
+        "expected the unreachable %s still shown as primary of %s, saw %s/%s" % (
+            PRIMARY, PAIR, rows[PRIMARY]["pair"], rows[PRIMARY]["role"]))
+    prom = prom_path.read_text().splitlines()
+    for line in ('dhcp_failover_up{pair="maint",host="%s",peer="maint",role="primary"} 0' % PRIMARY,
+                 'dhcp_failover_state{pair="maint",host="%s",peer="maint",role="secondary",state="partner-down"} 4'
+                 % SECONDARY):
+        assert line in prom, "expected the textfile line %r, saw:\n%s" % (line, "\n".join(prom))
 
-    # Restore as an operator would: the site playbook starts dhcpd and waits for normal.
+    # Restore as an operator would: the server comes back, and the site playbook makes sure dhcpd
+    # runs and waits until the pair is normal.
+    proc = subprocess.run(["docker", "start", PRIMARY], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, "expected docker start %s to succeed, saw: %s" % (PRIMARY, proc.stderr)
     run_playbook("site")
     assert_both_normal(status_report("restored"), "after restoring with dhcp.failover.site")
 
