@@ -20,7 +20,7 @@ description:
   - Returns the derived settings of O(inventory_hostname) - its role, its partner's address and
     port, the pair settings, with split, hba and mclt only on the primary - ready for the role's
     dhcpd.conf template.
-  - Raises an error C(pair PAIR, host HOST, variable VAR: message) on the first problem found.
+  - "Raises an error C(pair PAIR, host HOST, variable VAR: message) on the first problem found."
   - Hosts on which the role ran record their effective role variables in C(__server_settings);
     for the others the inventory values are laid over the role defaults.
 options:
@@ -56,19 +56,48 @@ _value:
   description: The derived settings of the host.
   type: dict
   contains:
-    pair: {description: Pair group name., type: str}
-    peer_name: {description: Failover peer name., type: str}
-    role: {description: C(primary) or C(secondary)., type: str}
-    partner_host: {description: Inventory name of the other peer., type: str}
-    address: {description: This server's failover address., type: str}
-    port: {description: This server's failover port., type: int}
-    peer_address: {description: The partner's failover address., type: str}
-    peer_port: {description: The partner's failover port., type: int}
-    mode: {description: C(load_balance) or C(hot_standby)., type: str}
-    split: {description: Split (primary only, else null)., type: int}
-    mclt: {description: MCLT (primary only, else null)., type: int}
-    omapi: {description: OMAPI C(enabled), C(port), C(key_name), C(algorithm) (never the secret)., type: dict}
-    subnets: {description: Normalised subnets (address, netmask, options, pools)., type: list}
+    pair:
+      description: Pair group name.
+      type: str
+    peer_name:
+      description: Failover peer name.
+      type: str
+    role:
+      description: V(primary) or V(secondary).
+      type: str
+    partner_host:
+      description: Inventory name of the other peer.
+      type: str
+    address:
+      description: This server's failover address.
+      type: str
+    port:
+      description: This server's failover port.
+      type: int
+    peer_address:
+      description: The partner's failover address.
+      type: str
+    peer_port:
+      description: The partner's failover port.
+      type: int
+    mode:
+      description: V(load_balance) or V(hot_standby).
+      type: str
+    split:
+      description: Split; on the primary only, V(null) on the secondary.
+      type: int
+    mclt:
+      description: MCLT; on the primary only, V(null) on the secondary.
+      type: int
+    omapi:
+      description: OMAPI C(enabled), C(port), C(key_name), C(algorithm) (never the secret).
+      type: dict
+    firewall:
+      description: C(enabled) and C(extra_omapi_sources) (IPv4 then IPv6, overlaps merged) of this host.
+      type: dict
+    subnets:
+      description: Normalised subnets (address, netmask, options, pools).
+      type: list
 """
 
 from collections.abc import Mapping
