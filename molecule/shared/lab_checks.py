@@ -131,7 +131,7 @@ def dhclient_lease(client, mac=None, timeout=20):
             # one more REQUEST): the lease stays active on the servers.
             _run(client, f"kill $(cat {pid_file})")
     address, server = ack[-1]
-    offered_by = [server for _, server in _DHCLIENT_OFFER.findall(output)]
+    offered_by = [offerer for _offered, offerer in _DHCLIENT_OFFER.findall(output)]
     return Lease("dhclient", mac, address, server, output.count("DHCPDISCOVER"), options, output, offered_by)
 
 
@@ -189,9 +189,12 @@ def assert_served_by(lease, server_address, why=""):
     )
 
 
+def _octets(address):
+    return tuple(int(x) for x in address.split("."))
+
+
 def assert_in_pool(lease, first, last):
-    as_int = lambda a: tuple(int(x) for x in a.split("."))  # noqa: E731
-    assert as_int(first) <= as_int(lease.address) <= as_int(last), (
+    assert _octets(first) <= _octets(lease.address) <= _octets(last), (
         f"expected an address in the pool {first}-{last} for {lease.mac}; saw {lease.address}"
     )
 

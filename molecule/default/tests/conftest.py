@@ -8,7 +8,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
-from lab_checks import client, inventory, primary, secondary, servers  # noqa: E402,F401
+from lab_checks import client, inventory, primary, secondary, servers  # noqa: E402
+
+# The shared fixtures, re-exported so that pytest finds them here.
+__all__ = ["client", "inventory", "primary", "secondary", "servers"]
 
 
 @pytest.fixture(scope="session")
