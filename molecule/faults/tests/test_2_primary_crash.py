@@ -27,6 +27,7 @@ def test_secondary_keeps_serving_after_kill_9(primary, secondary, client2, lab, 
     wait_until("no dhcpd process left on the primary", lambda: not dhcpd_pids(primary), timeout=10)
     state = failover_state(secondary, lab.peer, wait_for=["communications-interrupted"], timeout=30)
     assert state["my_state"] == "communications-interrupted", f"expected communications-interrupted; saw {state}"
+    assert state["disconnected_at"], f"expected the secondary to log 'peer {lab.peer}: disconnected'; saw {state}"
     lease = udhcpc_lease(client2)
     assert_served_by(lease, lab.secondary_address, " after the primary's dhcpd was killed")
     crash["lease"] = lease
