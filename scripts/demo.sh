@@ -79,7 +79,7 @@ up() {
       || { echo "systemd did not come up in $c" >&2; exit 1; }
   done
   write_inventory
-  export ANSIBLE_PIPELINING=true ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
+  export ANSIBLE_PIPELINING=true
   local pb=(ansible-playbook -i "$INVENTORY")
 
   say "ansible-playbook dhcp.failover.site      (validate both peers, configure, wait for normal)"
