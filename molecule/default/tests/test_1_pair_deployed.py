@@ -1,6 +1,30 @@
 """After converge: both servers run the deployed configuration and reached `normal` together."""
 
-from lab_checks import assert_states, dhcpd_test, journal, service_active
+import re
+
+from lab_checks import CONFIG, assert_states, dhcpd_test, journal, service_active
+
+
+def _failover_block(server, peer):
+    text = server.file(CONFIG).content_string
+    block = re.search(r'^failover peer "%s" \{(.*?)^\}' % re.escape(peer), text, re.M | re.S)
+    assert block, f'expected a `failover peer "{peer}"` block in {server.backend.host}\'s {CONFIG}; saw:\n{text}'
+    return {" ".join(line.split("#")[0].split()).rstrip(";") for line in block.group(1).splitlines()} - {""}
+
+
+def test_deployed_failover_blocks_are_the_seeds(primary, secondary, lab):
+    common = {"port 647", "peer port 647", "max-response-delay 60", "max-unacked-updates 10", "load balance max seconds 3"}
+    expected = {
+        primary: common | {"primary", f"address {lab.primary_address}", f"peer address {lab.secondary_address}",
+                           "mclt 30", "split 128"},
+        secondary: common | {"secondary", f"address {lab.secondary_address}", f"peer address {lab.primary_address}"},
+    }
+    for server, statements in expected.items():
+        seen = _failover_block(server, lab.peer)
+        assert seen == statements, (
+            f"expected {server.backend.host}'s failover block to be the seed's {sorted(statements)}; "
+            f"missing {sorted(statements - seen)}, unexpected {sorted(seen - statements)}"
+        )
 
 
 def test_dhcpd_accepts_the_deployed_config(servers):
