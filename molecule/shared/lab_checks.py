@@ -212,20 +212,12 @@ def dhcpd_test(server, config=CONFIG):
     return server.run(f"dhcpd -t -cf {config}")
 
 
-def journal(server, grep=None, since=None):
+def journal(server, grep=None):
     """dhcpd's journald lines (unit isc-dhcp-server), optionally filtered by a fixed string."""
-    cmd = f"journalctl -u {UNIT} --no-pager -o cat"
-    if since:
-        cmd += f" --since {shlex.quote(since)}"
-    lines = server.run(cmd).stdout.splitlines()
+    lines = server.run(f"journalctl -u {UNIT} --no-pager -o cat").stdout.splitlines()
     if grep is not None:
         lines = [line for line in lines if grep in line]
     return lines
-
-
-def server_clock(server):
-    """The server's clock, in the format journalctl --since takes."""
-    return server.check_output("date '+%Y-%m-%d %H:%M:%S'").strip()
 
 
 def leases_file(server, path=LEASES):

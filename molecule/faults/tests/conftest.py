@@ -25,6 +25,7 @@ def lab():
         primary_address="10.231.3.2",
         secondary_address="10.231.3.1",
         pool=("10.231.3.120", "10.231.3.200"),
+        router="10.231.3.254",
         mclt=30,
     )
 

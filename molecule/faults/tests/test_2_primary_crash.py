@@ -30,6 +30,9 @@ def test_secondary_keeps_serving_after_kill_9(primary, secondary, client2, lab, 
     assert state["disconnected_at"], f"expected the secondary to log 'peer {lab.peer}: disconnected'; saw {state}"
     lease = udhcpc_lease(client2)
     assert_served_by(lease, lab.secondary_address, " after the primary's dhcpd was killed")
+    assert lease.options.get("router") == lab.router, (
+        f"expected udhcpc to get the router option {lab.router}; saw options {lease.options}"
+    )
     crash["lease"] = lease
 
 
