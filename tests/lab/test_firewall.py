@@ -58,7 +58,7 @@ class Runner:
         self.tmp = tmp
         self.count = 0
 
-    def run(self, pair_vars=None, host_vars=None, args=()):
+    def run(self, pair_vars=None, host_vars=None, args=(), playbook=PLAYBOOK):
         self.count += 1
         variables = copy.deepcopy(PAIR_VARS)
         variables['server_omapi_key_dir'] = str(self.tmp / 'keys')
@@ -72,9 +72,9 @@ class Runner:
         inventory = self.tmp / ('inventory%d.yml' % self.count)
         inventory.write_text(yaml.safe_dump(
             {'dhcp_failover': {'children': {'office': {'hosts': hosts, 'vars': variables}}}}))
-        playbook = self.tmp / 'site.yml'
-        playbook.write_text(PLAYBOOK)
-        result = run_playbook(str(playbook), str(inventory), *args)
+        path = self.tmp / ('site%d.yml' % self.count)
+        path.write_text(playbook)
+        result = run_playbook(str(path), str(inventory), *args)
         return result.returncode, result.stdout + result.stderr
 
 
@@ -129,6 +129,13 @@ def lab(lab_image):
 def converged(lab, tmp_path_factory):
     before = {host: other_tables(lab, host) for host in ('p', 's')}
     runner = Runner(lab, tmp_path_factory.mktemp('firewall'))
+    # --check --diff on fresh hosts: shows the rules, loads nothing (the unit does not exist yet)
+    rc, output = runner.run(args=('--check', '--diff'))
+    assert rc == 0, output
+    assert 'tcp dport 647 ip saddr %s counter accept' % S in output, output
+    for host in ('p', 's'):
+        assert table(lab, host).returncode != 0
+        assert other_tables(lab, host) == before[host]
     rc, output = runner.run()
     assert rc == 0, output
     return runner, output, before
@@ -193,6 +200,35 @@ def test_client_gets_a_lease(converged, lab):
     assert bound, output
     assert 100 <= int(bound.group(1).split('.')[-1]) <= 200, output
     assert re.search(r'DHCPACK of \S+ from %s' % '(%s|%s)' % (re.escape(P), re.escape(S)), output), output
+
+
+OMAPI_READ = """
+- name: Read the failover state over OMAPI with the state module's default algorithm
+  hosts: dhcp_failover
+  gather_facts: false
+  tasks:
+    - name: Ask for shutdown in check mode (reads the state, changes nothing)
+      dhcp.failover.state:
+        peer: dhcp-failover
+        state: shutdown
+        key_name: omapi_key
+        key_secret: "{{ lookup('ansible.builtin.file', server_omapi_key_dir ~ '/office.omapi_key') }}"
+      check_mode: true
+      register: omapi
+    - name: Show it
+      ansible.builtin.debug:
+        msg: "OMAPI state_before={{ omapi.state_before }}"
+"""
+
+
+def test_omapi_key_is_hmac_sha256_and_dhcpd_accepts_it(converged, lab):
+    """The role's default algorithm is the state module's: no key_algorithm needed."""
+    runner, _, _ = converged
+    for host in ('p', 's'):
+        assert 'algorithm hmac-sha256;' in lab.exec(host, 'cat /etc/dhcp/omapi-key.conf').stdout
+    rc, output = runner.run(playbook=OMAPI_READ)
+    assert rc == 0, output
+    assert output.count('OMAPI state_before=normal') == 2, output
 
 
 def test_second_run_changes_nothing(converged):
