@@ -51,10 +51,14 @@ engine:
 lab-image: engine
 	@mkdir -p build && lab/image/build.sh > build/lab-image.ref && echo "lab image: $$(cat build/lab-image.ref)"
 
+# Installed into a fresh directory first and swapped in, so a run using the collection is never
+# left with half an installation.
 collection: venv
-	rm -rf build/dist $(COLLECTIONS) && mkdir -p build/dist $(COLLECTIONS)
+	rm -rf build/dist $(COLLECTIONS).new && mkdir -p build/dist $(COLLECTIONS).new
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist .
-	$(BIN)/ansible-galaxy collection install --force --offline -p $(COLLECTIONS) $(TARBALL)
+	$(BIN)/ansible-galaxy collection install --force --offline -p $(COLLECTIONS).new $(TARBALL)
+	rm -rf $(COLLECTIONS).old && { test ! -d $(COLLECTIONS) || mv $(COLLECTIONS) $(COLLECTIONS).old; } \
+	  && mv $(COLLECTIONS).new $(COLLECTIONS) && rm -rf $(COLLECTIONS).old
 
 lint: venv
 	$(BIN)/ansible-lint --offline
