@@ -51,6 +51,15 @@ _POOL_RE = re.compile(
     r'max-(?:own \(\+/-\)|misbal )(?P<max>\d+)\s*$')
 
 
+# journald's own "Suppressed N messages from UNIT" lines (rate limit, RateLimitBurst /
+# LogRateLimitBurst): MESSAGE_ID SD_MESSAGE_JOURNAL_DROPPED, logged by systemd-journald itself
+# (journald 252: "Suppressed 2 messages from isc-dhcp-server.service"; before 246 the unit was
+# given as its cgroup path, "/system.slice/isc-dhcp-server.service").
+JOURNAL_DROPPED_MESSAGE_ID = 'a596d6fe7bfa4994828e72309e95d61e'
+JOURNALD_UNIT = 'systemd-journald.service'
+_SUPPRESSED_RE = re.compile(r'^Suppressed (?P<count>\d+) messages from (?:\S*/)?(?P<unit>[^/\s]+)\s*$')
+
+
 def iso_utc(usec):
     """ISO 8601 UTC string for a journald timestamp in microseconds since the epoch."""
     moment = datetime.datetime.fromtimestamp(int(usec) // 1000000, tz=datetime.timezone.utc)
@@ -159,19 +168,39 @@ def parse_systemctl_show(text):
     return result
 
 
+def unit_name(unit):
+    """The full unit name journald uses (``isc-dhcp-server`` -> ``isc-dhcp-server.service``)."""
+    return unit if re.search(r'\.(service|scope|socket|mount|swap|timer|path|slice|target|device|automount)$', unit) else unit + '.service'
+
+
+def parse_unix_timestamp(value):
+    """Microseconds since the epoch of ``systemctl show --timestamp=unix`` (``@1795539596``), else None."""
+    match = re.match(r'^@(\d+)$', (value or '').strip())
+    return int(match.group(1)) * 1000000 if match and int(match.group(1)) else None
+
+
 def unit_properties(module, unit):
-    """InvocationID and ActiveState of ``unit``; None when systemctl is absent or fails."""
+    """InvocationID, ActiveState, Id and start time of ``unit``; None when systemctl is absent or fails.
+
+    ``started_usec`` is the unit's ``InactiveExitTimestamp`` (the start of the current run, in
+    microseconds since the epoch; None where systemctl is older than 248 and knows no
+    ``--timestamp=unix``).
+    """
     systemctl = module.get_bin_path('systemctl')
     if not systemctl:
         return None
+    props_argv = ['-p', 'InvocationID', '-p', 'ActiveState', '-p', 'LoadState', '-p', 'Id']
     rc, out, dummy = module.run_command(
-        [systemctl, 'show', '-p', 'InvocationID', '-p', 'ActiveState', '-p', 'LoadState', unit],
+        [systemctl, 'show', '--timestamp=unix'] + props_argv + ['-p', 'InactiveExitTimestamp', unit],
         environ_update={'LC_ALL': 'C'})
+    if rc != 0:
+        rc, out, dummy = module.run_command([systemctl, 'show'] + props_argv + [unit], environ_update={'LC_ALL': 'C'})
     if rc != 0:
         return None
     props = parse_systemctl_show(out)
     if props.get('LoadState') == 'not-found':
         return None
+    props['started_usec'] = parse_unix_timestamp(props.get('InactiveExitTimestamp'))
     return props
 
 
@@ -218,10 +247,92 @@ def read_run(module, invocation_id, prefer_python=True):
     return list(parse_journalctl_json(out)), 'journalctl'
 
 
-def combine(journal, leases, peer=None, single_pool_owner=True):
+def suppressed_argv(journalctl, since_usec):
+    """argv that prints journald's own "messages dropped" lines since ``since_usec`` as JSON lines.
+
+    Both fields are indexed and ``--since`` seeks, so the cost does not grow with the journal.
+    """
+    return [journalctl, '--no-pager', '--quiet', '-o', 'json', '--since', '@%d.%06d' % divmod(int(since_usec), 1000000),
+            '_SYSTEMD_UNIT=' + JOURNALD_UNIT, 'MESSAGE_ID=' + JOURNAL_DROPPED_MESSAGE_ID]
+
+
+def read_suppressed_python_systemd(since_usec):
+    """journald's "messages dropped" lines since ``since_usec`` with the python3-systemd reader."""
+    reader = _systemd_journal.Reader(converters={'__REALTIME_TIMESTAMP': int})
+    try:
+        reader.add_match(_SYSTEMD_UNIT=JOURNALD_UNIT, MESSAGE_ID=JOURNAL_DROPPED_MESSAGE_ID)
+        reader.seek_realtime(int(since_usec))
+        yield from reader
+    finally:
+        reader.close()
+
+
+def parse_suppressed(entries, unit, since_usec=None):
+    """How many lines of ``unit`` journald dropped, from its ``Suppressed N messages from UNIT`` lines.
+
+    Only lines logged by systemd-journald itself count (not a service that logs the same text).
+    Returns ``{'count': N, 'last': ISO time of the last such line or None}``.
+    """
+    unit = unit_name(unit)
+    count = 0
+    last = None
+    for entry in entries:
+        if entry.get('_SYSTEMD_UNIT') != JOURNALD_UNIT or entry.get('MESSAGE_ID') != JOURNAL_DROPPED_MESSAGE_ID:
+            continue
+        if since_usec is not None and int(entry['__REALTIME_TIMESTAMP']) < since_usec:
+            continue
+        message = entry.get('MESSAGE')
+        match = _SUPPRESSED_RE.match(message) if isinstance(message, str) else None
+        if not match or match.group('unit') != unit:
+            continue
+        count += int(match.group('count'))
+        last = iso_utc(entry['__REALTIME_TIMESTAMP'])
+    return {'count': count, 'last': last}
+
+
+def read_suppressed(module, unit, since_usec, prefer_python=True):
+    """``parse_suppressed`` of the lines journald logged since ``since_usec`` (the unit's start).
+
+    Returns None when no reader is available or the start time is unknown.
+    """
+    if since_usec is None:
+        return None
+    if prefer_python and HAS_SYSTEMD_JOURNAL:
+        return parse_suppressed(read_suppressed_python_systemd(since_usec), unit, since_usec)
+    journalctl = module.get_bin_path('journalctl')
+    if not journalctl:
+        return None
+    argv = suppressed_argv(journalctl, since_usec)
+    rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C'})
+    if rc != 0:
+        module.fail_json(msg='journalctl failed: %s' % err.strip(), rc=rc, stdout=out, stderr=err, cmd=argv)
+    return parse_suppressed(parse_journalctl_json(out), unit, since_usec)
+
+
+def _pick(logged, recorded, prefix, suppressed):
+    """``(state, since, source)`` of ``prefix`` (``my``/``partner``) from the source with the newer
+    transition; on a tie or a missing time the journal wins, unless journald dropped lines."""
+    key, since = prefix + '_state', prefix + '_state_since'
+    from_journal = (logged[key], logged[since], 'journald') if logged and logged[key] else None
+    from_leases = (recorded[key], recorded[since], 'leases') if recorded and recorded[key] else None
+    if not from_journal or not from_leases:
+        return from_journal or from_leases or (None, None, None)
+    if from_journal[1] and from_leases[1] and from_journal[1] != from_leases[1]:
+        # same ISO 8601 UTC format on both sides: the string order is the time order
+        return from_leases if from_leases[1] > from_journal[1] else from_journal
+    return from_leases if suppressed else from_journal
+
+
+def combine(journal, leases, peer=None, single_pool_owner=True, suppressed=None):
     """Per-peer report from one run's journal (``parse_entries`` result or None) and the leases
-    file (``parse_leases`` result or None). Journal data wins; the leases file fills what the run
-    did not log (a state unchanged since the previous run) and is returned as ``leases_file``.
+    file (``parse_leases`` result or None).
+
+    ``my_state`` and ``partner_state`` each come from the source that records the newer
+    transition (``my_state_source``, ``partner_state_source``): journald can drop dhcpd's lines
+    (rate limit) while dhcpd still rewrites the state block of the leases file at every state
+    change. Where the times tie or one is missing, the journal wins, unless ``suppressed`` (the
+    number of the unit's lines journald dropped in this run) is non-zero. The transitions and
+    ``both_normal_*`` come from the journal; the leases file's block is returned as ``leases_file``.
     """
     journal_peers = journal['peers'] if journal else {}
     leases = leases or {}
@@ -234,25 +345,22 @@ def combine(journal, leases, peer=None, single_pool_owner=True):
         logged = journal_peers.get(name)
         recorded = leases.get(name)
         entry = {
-            'my_state': None, 'my_state_since': None, 'partner_state': None, 'partner_state_since': None,
+            'my_state': None, 'my_state_since': None, 'my_state_source': None,
+            'partner_state': None, 'partner_state_since': None, 'partner_state_source': None,
             'transitions': [], 'both_normal_seen': None, 'both_normal_since': None, 'disconnected_at': None,
             'pool': pool, 'source': None, 'leases_file': recorded,
         }
-        sources = []
         if logged:
             for key in ('transitions', 'both_normal_seen', 'both_normal_since', 'disconnected_at'):
                 entry[key] = logged[key]
         elif journal is not None:
             entry['both_normal_seen'] = False
+        sources = []
         for prefix in ('my', 'partner'):
-            if logged and logged[prefix + '_state']:
-                entry[prefix + '_state'] = logged[prefix + '_state']
-                entry[prefix + '_state_since'] = logged[prefix + '_state_since']
-                sources.append('journald')
-            elif recorded and recorded[prefix + '_state']:
-                entry[prefix + '_state'] = recorded[prefix + '_state']
-                entry[prefix + '_state_since'] = recorded[prefix + '_state_since']
-                sources.append('leases')
+            state, since, source = _pick(logged, recorded, prefix, suppressed)
+            entry[prefix + '_state'], entry[prefix + '_state_since'], entry[prefix + '_state_source'] = state, since, source
+            if source:
+                sources.append(source)
         entry['source'] = 'journald' if 'journald' in sources else ('leases' if sources else None)
         report[name] = entry
     return report

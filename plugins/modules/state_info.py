@@ -21,8 +21,15 @@ description:
     journald indexes that field, so the cost does not grow with the size of the journal.
   - Uses Debian's C(python3-systemd) journal reader when it can be imported, else runs C(journalctl -o json).
   - Cross-checks with the C(failover peer "NAME" state {}) block of the leases file, and works from the leases file alone
-    where journald is absent. dhcpd writes that block before it syncs with its partner, so the file can lag behind the
-    journal; the journal wins where both know a state.
+    where journald is absent. dhcpd rewrites that block at every state change with the time of the transition.
+    RV(peers.my_state) and RV(peers.partner_state) each come from the source that records the newer transition
+    (RV(peers.my_state_source), RV(peers.partner_state_source)): journald drops a unit's lines beyond its rate limit
+    (C(RateLimitBurst) per C(RateLimitIntervalSec), default 10000 per 30 s, or the unit's C(LogRateLimitBurst)), for
+    example under heavy DHCP load, and a dropped state line would otherwise leave a stale state.
+  - Where both sources give the same transition time (one second resolution) or a time is missing, the journal wins,
+    unless journald logged that it dropped lines of the unit since the service started (its own
+    C(Suppressed N messages from UNIT) lines, read by their C(MESSAGE_ID) from the start of the run, see
+    RV(journal_suppressed)); then the leases file wins.
   - Never changes anything.
 author:
   - dhcp.failover maintainers (@dhcp-failover)
@@ -90,6 +97,9 @@ notes:
   - The pool figures come from dhcpd's C(balancing pool) / C(balanced pool) lines, which do not name their failover peer.
     They are returned per peer (RV(peers.pool)) only when the server has a single failover peer, and always in RV(pools).
   - Stopping dhcpd does not log a state change. RV(service_active) tells whether the states come from a running service.
+  - journald writes its C(Suppressed N messages) line only with the unit's first line after the rate-limit interval, so
+    RV(journal_suppressed) can stay 0 for a while after lines were dropped; the newer transition time still decides.
+    RV(peers.transitions) and RV(peers.both_normal_seen) come from the journal alone and can miss dropped lines.
 seealso:
   - module: dhcp.failover.state
   - name: ISC DHCP failover (dhcpd.conf manual page)
@@ -133,6 +143,11 @@ peers:
       description: When this server entered RV(peers.my_state), ISO 8601 UTC.
       type: str
       sample: '2026-11-24T15:54:22Z'
+    my_state_source:
+      description:
+        - Where RV(peers.my_state) comes from, V(journald) or V(leases) (the source with the newer transition time).
+      type: str
+      sample: leases
     partner_state:
       description: The partner's failover state as this server knows it.
       type: str
@@ -141,6 +156,10 @@ peers:
       description: When the partner entered RV(peers.partner_state), ISO 8601 UTC.
       type: str
       sample: '2026-11-24T15:54:22Z'
+    partner_state_source:
+      description: Where RV(peers.partner_state) comes from, V(journald) or V(leases).
+      type: str
+      sample: leases
     transitions:
       description: The last O(max_transitions) transitions of the current service run, oldest first.
       type: list
@@ -169,7 +188,9 @@ peers:
       type: dict
       sample: {total: 40, free: 19, backup: 20, lts: 0, max_own: null, balanced: true}
     source:
-      description: V(journald) when the current run's journal gave a state, else V(leases).
+      description:
+        - V(journald) when the current run's journal gave RV(peers.my_state) or RV(peers.partner_state), else V(leases).
+        - See RV(peers.my_state_source) and RV(peers.partner_state_source) for each state.
       type: str
       sample: journald
     leases_file:
@@ -181,8 +202,10 @@ peers:
     dhcp-failover:
       my_state: normal
       my_state_since: '2026-11-24T15:54:22Z'
+      my_state_source: journald
       partner_state: normal
       partner_state_since: '2026-11-24T15:54:22Z'
+      partner_state_source: journald
       transitions:
         - {time: '2026-11-24T15:54:22Z', who: me, from: recover-done, to: normal}
         - {time: '2026-11-24T15:54:22Z', who: partner, from: recover-done, to: normal}
@@ -219,6 +242,16 @@ pools:
   sample:
     563fc4671f90: {network: 10.231.21.0/24, total: 40, free: 19, backup: 20, lts: 0, max_own: null,
                    max_misbalance: 6, balanced: true, time: '2026-11-24T15:56:53Z'}
+journal_suppressed:
+  description:
+    - How many lines of the unit journald dropped (rate limit) since the service started, from journald's own
+      C(Suppressed N messages from UNIT) lines; V(0) when none.
+    - V(null) when journald was not read or the start of the service run is unknown.
+    - When not V(0), the transitions and RV(peers.both_normal_seen) may miss lines, and the leases file wins where its
+      transition time ties with the journal's.
+  returned: always
+  type: int
+  sample: 0
 journal_lines:
   description: How many journal entries of the current run were read.
   returned: always
@@ -243,8 +276,10 @@ from ansible_collections.dhcp.failover.plugins.module_utils._leases import read_
 def read_state(module):
     params = module.params
     source = params['source']
-    result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'pools': {}, 'journal_lines': 0}
+    result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'pools': {}, 'journal_lines': 0,
+              'journal_suppressed': None}
     journal = None
+    suppressed = None
     if source in ('auto', 'journald'):
         props = _failover_log.unit_properties(module, params['unit'])
         if props and props.get('InvocationID'):
@@ -256,6 +291,13 @@ def read_state(module):
                 result['journal_reader'] = reader
                 result['pools'] = journal['pools']
                 result['journal_lines'] = len(entries)
+                since = props.get('started_usec')
+                if since is None and entries:
+                    # systemctl < 248 (no --timestamp=unix): one second before the run's first line
+                    since = int(entries[0]['__REALTIME_TIMESTAMP']) - 1000000
+                suppressed = _failover_log.read_suppressed(module, props.get('Id') or params['unit'], since)
+                if suppressed is not None:
+                    result['journal_suppressed'] = suppressed['count']
         if journal is None and source == 'journald':
             module.fail_json(msg='no journald run of unit %s to read (systemctl, InvocationID or journal reader missing)' % params['unit'])
     leases = None
@@ -267,7 +309,7 @@ def read_state(module):
                 module.fail_json(msg='cannot read %s: %s' % (params['lease_file'], exc))
         elif source == 'leases':
             module.fail_json(msg='lease file %s does not exist' % params['lease_file'])
-    result['peers'] = _failover_log.combine(journal, leases, params['peer'])
+    result['peers'] = _failover_log.combine(journal, leases, params['peer'], suppressed=result['journal_suppressed'])
     result['source'] = 'journald' if any(p['source'] == 'journald' for p in result['peers'].values()) else 'leases'
     return result
 
