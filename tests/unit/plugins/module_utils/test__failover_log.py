@@ -115,11 +115,46 @@ def test_parse_systemctl_show():
     assert _failover_log.parse_systemctl_show('InvocationID=62f8\nActiveState=active\n') == {'InvocationID': '62f8', 'ActiveState': 'active'}
 
 
+def started(snapshot, server):
+    """``systemctl show --timestamp=unix -p InactiveExitTimestamp --value`` of the captured unit, or None."""
+    path = fixture_path('%s.%s.started' % (snapshot, server))
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def journalctl(text, argv):
+    """What ``journalctl -o json [--since @S.U] FIELD=VALUE...`` prints from the captured JSON lines:
+    every FIELD=VALUE must match (journalctl ANDs different fields), and --since seeks."""
+    matches = [arg.split('=', 1) for arg in argv[1:] if '=' in arg and not arg.startswith('-')]
+    since = None
+    if '--since' in argv:
+        since = int(round(float(argv[argv.index('--since') + 1].lstrip('@')) * 1000000))
+    lines = []
+    for line in text.splitlines():
+        entry = json.loads(line)
+        if all(entry.get(field) == value for field, value in matches) and (since is None or int(entry['__REALTIME_TIMESTAMP']) >= since):
+            lines.append(line)
+    return '\n'.join(lines) + '\n'
+
+
+def systemctl(snapshot, server, argv, timestamp_option=True):
+    """``systemctl show`` of the captured unit (systemd 252; ``timestamp_option=False``: systemd < 248)."""
+    if '--timestamp=unix' in argv:
+        if not timestamp_option:
+            return 1, '', 'systemctl: unrecognized option \'--timestamp=unix\'\n'
+        out = 'InvocationID=%s\nActiveState=active\nLoadState=loaded\nId=isc-dhcp-server.service\n' % invocation(snapshot, server)
+        return 0, out + 'InactiveExitTimestamp=%s\n' % (started(snapshot, server) or ''), ''
+    return 0, 'InvocationID=%s\nActiveState=active\nLoadState=loaded\nId=isc-dhcp-server.service\n' % invocation(snapshot, server), ''
+
+
 class FakeModule(object):
     """run_command answers like systemctl/journalctl would on the captured host."""
 
-    def __init__(self, snapshot, server):
+    def __init__(self, snapshot, server, timestamp_option=True):
         self.snapshot, self.server = snapshot, server
+        self.timestamp_option = timestamp_option
         self.calls = []
 
     def get_bin_path(self, name):
@@ -128,10 +163,8 @@ class FakeModule(object):
     def run_command(self, argv, environ_update=None):
         self.calls.append(argv)
         if argv[0].endswith('systemctl'):
-            return 0, 'InvocationID=%s\nActiveState=active\nLoadState=loaded\n' % invocation(self.snapshot, self.server), ''
-        field, value = argv[-1].split('=', 1)
-        lines = [line for line in journal_text(self.snapshot, self.server).splitlines() if json.loads(line).get(field) == value]
-        return 0, '\n'.join(lines) + '\n', ''
+            return systemctl(self.snapshot, self.server, argv, self.timestamp_option)
+        return 0, journalctl(journal_text(self.snapshot, self.server), argv), ''
 
     def fail_json(self, **kwargs):
         raise AssertionError(kwargs)
@@ -164,3 +197,128 @@ def test_combine_leases_only():
     assert peer['both_normal_seen'] is None
     assert peer['transitions'] == []
     assert _failover_log.combine(None, leases, peer='other') == {}
+
+
+# 09-/10-: journald's rate limit (a tiny LogRateLimitBurst drop-in, capture_suppressed.sh) dropped
+# the secondary's state lines when the killed primary came back: its journal stops in
+# communications-interrupted while its leases file says normal (bench/RESULTS.md, kill under load).
+RATE_LIMITED = '09-ratelimited-secondary-back-to-normal'
+SUPPRESSION_LOGGED = '10-ratelimited-suppression-logged'
+
+
+def test_rate_limited_journal_is_stale_and_the_leases_file_is_not():
+    journal = _failover_log.parse_entries(current_run(RATE_LIMITED, 's'))['peers']['dhcp-failover']
+    assert (journal['my_state'], journal['my_state_since']) == ('communications-interrupted', '2026-11-24T17:04:35Z')
+    assert journal['both_normal_seen'] is False  # the run's start-up lines were dropped too
+    leases = read_leases(fixture_path(RATE_LIMITED + '.s.leases'))['dhcp-failover']
+    assert (leases['my_state'], leases['my_state_since']) == ('normal', '2026-11-24T17:04:40Z')
+
+
+@pytest.mark.parametrize('suppressed', [None, 0])
+def test_combine_takes_the_newer_transition_from_the_leases_file(suppressed):
+    journal = _failover_log.parse_entries(current_run(RATE_LIMITED, 's'))
+    leases = read_leases(fixture_path(RATE_LIMITED + '.s.leases'))
+    peer = _failover_log.combine(journal, leases, suppressed=suppressed)['dhcp-failover']
+    assert (peer['my_state'], peer['my_state_since'], peer['my_state_source']) == ('normal', '2026-11-24T17:04:40Z', 'leases')
+    assert (peer['partner_state'], peer['partner_state_since'], peer['partner_state_source']) == (
+        'normal', '2026-11-24T17:04:40Z', 'leases')
+    assert peer['source'] == 'leases'
+    # the journal's transitions are kept: the last one logged is the move into communications-interrupted
+    assert peer['transitions'][-1] == {'time': '2026-11-24T17:04:35Z', 'who': 'me', 'from': 'normal', 'to': 'communications-interrupted'}
+
+
+def test_combine_takes_the_newer_transition_from_the_journal():
+    # the restarted primary: the leases file keeps the time of the previous run's normal (dhcpd keeps
+    # its state time over startup), the journal has the newer move startup -> normal
+    journal = _failover_log.parse_entries(current_run(RATE_LIMITED, 'p'))
+    leases = read_leases(fixture_path(RATE_LIMITED + '.p.leases'))
+    assert leases['dhcp-failover']['my_state_since'] == '2026-11-24T17:04:01Z'
+    peer = _failover_log.combine(journal, leases, suppressed=12)['dhcp-failover']
+    assert (peer['my_state'], peer['my_state_since'], peer['my_state_source']) == ('normal', '2026-11-24T17:04:40Z', 'journald')
+    assert peer['source'] == 'journald'
+
+
+def test_combine_tie_goes_to_the_leases_file_only_after_suppression():
+    # the rate-limited secondary with the leases file's block stamped in the journal's second
+    journal = _failover_log.parse_entries(current_run(RATE_LIMITED, 's'))
+    leases = read_leases(fixture_path(RATE_LIMITED + '.s.leases'))
+    leases['dhcp-failover']['my_state_since'] = '2026-11-24T17:04:35Z'
+    peer = _failover_log.combine(journal, leases, suppressed=0)['dhcp-failover']
+    assert (peer['my_state'], peer['my_state_source']) == ('communications-interrupted', 'journald')
+    peer = _failover_log.combine(journal, leases, suppressed=13)['dhcp-failover']
+    assert (peer['my_state'], peer['my_state_source']) == ('normal', 'leases')
+    # a missing time ("at never") counts as a tie
+    leases['dhcp-failover']['my_state_since'] = None
+    assert _failover_log.combine(journal, leases)['dhcp-failover']['my_state_source'] == 'journald'
+    assert _failover_log.combine(journal, leases, suppressed=13)['dhcp-failover']['my_state_source'] == 'leases'
+
+
+def test_old_captures_agree_with_the_newer_transition_rule():
+    """On the captures without a dropped line, both sources agree wherever both know a state."""
+    for snapshot, server, my_state, partner_state, dummy in STATES:
+        journal = _failover_log.parse_entries(current_run(snapshot, server))
+        leases = read_leases(fixture_path('%s.%s.leases' % (snapshot, server)))
+        peer = _failover_log.combine(journal, leases)['dhcp-failover']
+        assert (peer['my_state'], peer['partner_state'] or None) == (my_state, partner_state or leases['dhcp-failover']['partner_state'])
+
+
+def journald_entries(snapshot, server):
+    return [e for e in _failover_log.parse_journalctl_json(journal_text(snapshot, server))
+            if e.get('_SYSTEMD_UNIT') == 'systemd-journald.service']
+
+
+def test_suppressed_lines_of_the_real_journald():
+    entries = journald_entries(SUPPRESSION_LOGGED, 's')
+    dropped = [e for e in entries if e.get('MESSAGE_ID') == _failover_log.JOURNAL_DROPPED_MESSAGE_ID]
+    assert [e['MESSAGE'] for e in dropped] == ['Suppressed %s messages from isc-dhcp-server.service' % e['N_DROPPED'] for e in dropped]
+    since = _failover_log.parse_unix_timestamp(started(SUPPRESSION_LOGGED, 's'))
+    in_run = [e for e in dropped if int(e['__REALTIME_TIMESTAMP']) >= since]
+    # the run's start-up lines (dropped, reported with the disconnect), then the dropped state lines
+    # (reported with the next client's first line, 30 s later)
+    assert len(in_run) == 2
+    result = _failover_log.parse_suppressed(entries, 'isc-dhcp-server', since)
+    assert result == {'count': sum(int(e['N_DROPPED']) for e in in_run), 'last': _failover_log.iso_utc(in_run[-1]['__REALTIME_TIMESTAMP'])}
+    # when the pair was back to normal, only the start-up lines' report was there
+    earlier = _failover_log.parse_suppressed(journald_entries(RATE_LIMITED, 's'), 'isc-dhcp-server.service', since)
+    assert earlier['count'] == int(in_run[0]['N_DROPPED']) < result['count']
+    # nothing before the run counts
+    assert _failover_log.parse_suppressed(entries, 'isc-dhcp-server', int(in_run[-1]['__REALTIME_TIMESTAMP']) + 1)['count'] == 0
+
+
+def test_suppressed_only_from_journald_itself_and_for_this_unit():
+    real = journald_entries(SUPPRESSION_LOGGED, 's')[-1]
+    assert real['MESSAGE'].startswith('Suppressed ')
+    other_unit = dict(real, MESSAGE='Suppressed 7 messages from systemd-networkd.service')
+    cgroup_path = dict(real, MESSAGE='Suppressed 3 messages from /system.slice/isc-dhcp-server.service')  # journald < 246
+    prefix = dict(real, MESSAGE='Suppressed 5 messages from my-isc-dhcp-server.service')
+    forged = dict(real, _SYSTEMD_UNIT='isc-dhcp-server.service')  # a service logging the same text
+    result = _failover_log.parse_suppressed([real, other_unit, cgroup_path, prefix, forged], 'isc-dhcp-server')
+    assert result['count'] == int(real['N_DROPPED']) + 3
+
+
+def test_read_suppressed_seeks_to_the_start_of_the_run(monkeypatch):
+    monkeypatch.setattr(_failover_log, 'HAS_SYSTEMD_JOURNAL', False)
+    module = FakeModule(SUPPRESSION_LOGGED, 's')
+    props = _failover_log.unit_properties(module, 'isc-dhcp-server')
+    assert module.calls[0][:3] == ['/usr/bin/systemctl', 'show', '--timestamp=unix']
+    assert props['Id'] == 'isc-dhcp-server.service'
+    assert props['started_usec'] == int(started(SUPPRESSION_LOGGED, 's').lstrip('@')) * 1000000
+    result = _failover_log.read_suppressed(module, props['Id'], props['started_usec'])
+    assert module.calls[-1] == ['/usr/bin/journalctl', '--no-pager', '--quiet', '-o', 'json',
+                                '--since', '@%s.000000' % started(SUPPRESSION_LOGGED, 's').lstrip('@'),
+                                '_SYSTEMD_UNIT=systemd-journald.service', 'MESSAGE_ID=a596d6fe7bfa4994828e72309e95d61e']
+    assert result['count'] > 0
+    assert _failover_log.read_suppressed(module, props['Id'], None) is None
+
+
+def test_unit_properties_without_timestamp_option(monkeypatch):
+    module = FakeModule(SUPPRESSION_LOGGED, 's', timestamp_option=False)
+    props = _failover_log.unit_properties(module, 'isc-dhcp-server')
+    assert len(module.calls) == 2 and '--timestamp=unix' not in module.calls[1]
+    assert props['InvocationID'] == invocation(SUPPRESSION_LOGGED, 's') and props['started_usec'] is None
+
+
+def test_unit_name():
+    assert _failover_log.unit_name('isc-dhcp-server') == 'isc-dhcp-server.service'
+    assert _failover_log.unit_name('isc-dhcp-server.service') == 'isc-dhcp-server.service'
+    assert _failover_log.parse_unix_timestamp('@0') is None and _failover_log.parse_unix_timestamp('') is None
