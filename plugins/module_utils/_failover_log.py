@@ -277,7 +277,9 @@ def parse_suppressed(entries, unit, since_usec=None):
     count = 0
     last = None
     for entry in entries:
-        if entry.get('_SYSTEMD_UNIT') != JOURNALD_UNIT or entry.get('MESSAGE_ID') != JOURNAL_DROPPED_MESSAGE_ID:
+        message_id = entry.get('MESSAGE_ID')
+        message_id = getattr(message_id, 'hex', message_id)  # python3-systemd gives a uuid.UUID
+        if entry.get('_SYSTEMD_UNIT') != JOURNALD_UNIT or message_id != JOURNAL_DROPPED_MESSAGE_ID:
             continue
         if since_usec is not None and int(entry['__REALTIME_TIMESTAMP']) < since_usec:
             continue

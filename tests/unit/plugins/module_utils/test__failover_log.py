@@ -322,3 +322,39 @@ def test_unit_name():
     assert _failover_log.unit_name('isc-dhcp-server') == 'isc-dhcp-server.service'
     assert _failover_log.unit_name('isc-dhcp-server.service') == 'isc-dhcp-server.service'
     assert _failover_log.parse_unix_timestamp('@0') is None and _failover_log.parse_unix_timestamp('') is None
+
+
+def test_read_suppressed_with_python_systemd(monkeypatch):
+    """The python3-systemd reader converts MESSAGE_ID to uuid.UUID (its default converters)."""
+    import uuid
+
+    since = _failover_log.parse_unix_timestamp(started(SUPPRESSION_LOGGED, 's'))
+    seen = {}
+
+    class Reader(object):
+        def __init__(self, converters=None):
+            self.matches = []
+
+        def add_match(self, **kwargs):
+            self.matches.append(kwargs)
+
+        def seek_realtime(self, usec):
+            seen['seek'] = usec
+
+        def __iter__(self):
+            for entry in journald_entries(SUPPRESSION_LOGGED, 's'):
+                if all(entry.get(k) == v for match in self.matches for k, v in match.items()) and int(entry['__REALTIME_TIMESTAMP']) >= seen['seek']:
+                    yield dict(entry, MESSAGE_ID=uuid.UUID(entry['MESSAGE_ID']), __REALTIME_TIMESTAMP=int(entry['__REALTIME_TIMESTAMP']))
+
+        def close(self):
+            seen['closed'] = True
+
+    class FakeJournal(object):
+        pass
+
+    FakeJournal.Reader = Reader
+    monkeypatch.setattr(_failover_log, 'HAS_SYSTEMD_JOURNAL', True)
+    monkeypatch.setattr(_failover_log, '_systemd_journal', FakeJournal)
+    result = _failover_log.read_suppressed(FakeModule(SUPPRESSION_LOGGED, 's'), 'isc-dhcp-server.service', since)
+    assert result['count'] == 11 + 13
+    assert seen == {'seek': since, 'closed': True}
