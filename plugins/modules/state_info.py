@@ -21,7 +21,8 @@ description:
     journald indexes that field, so the cost does not grow with the size of the journal.
   - Uses Debian's C(python3-systemd) journal reader when it can be imported, else runs C(journalctl -o json).
   - Cross-checks with the C(failover peer "NAME" state {}) block of the leases file, and works from the leases file alone
-    where journald is absent. dhcpd rewrites that block at every state change with the time of the transition.
+    where journald is absent. dhcpd rewrites that block at every state change with the time of the transition (after a
+    restart it keeps the time of its state before the restart until the next change, so the journal is newer there).
     RV(peers.my_state) and RV(peers.partner_state) each come from the source that records the newer transition
     (RV(peers.my_state_source), RV(peers.partner_state_source)): journald drops a unit's lines beyond its rate limit
     (C(RateLimitBurst) per C(RateLimitIntervalSec), default 10000 per 30 s, or the unit's C(LogRateLimitBurst)), for
@@ -100,6 +101,9 @@ notes:
   - journald writes its C(Suppressed N messages) line only with the unit's first line after the rate-limit interval, so
     RV(journal_suppressed) can stay 0 for a while after lines were dropped; the newer transition time still decides.
     RV(peers.transitions) and RV(peers.both_normal_seen) come from the journal alone and can miss dropped lines.
+  - To keep dhcpd's lines at high DHCP rates, raise the unit's C(LogRateLimitBurst) in a systemd drop-in; dhcpd logs
+    several lines per client exchange, so this lets it fill the journal faster, and it takes effect at the next start of
+    the unit.
 seealso:
   - module: dhcp.failover.state
   - name: ISC DHCP failover (dhcpd.conf manual page)
