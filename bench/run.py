@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) dhcp.failover contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -70,7 +69,7 @@ def log(msg):
 
 
 def sh(argv, check=True, timeout=600, **kwargs):
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
     if check and proc.returncode != 0:
         raise RuntimeError('%s failed (rc %d): %s' % (' '.join(argv), proc.returncode, (proc.stderr or proc.stdout)[-2000:]))
     return proc
@@ -108,7 +107,7 @@ def start_containers(specs):
             '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'SYS_ADMIN', '--cgroupns', 'host',
             '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw', '--tmpfs', '/run', '--tmpfs', '/run/lock',
             '--stop-signal', 'SIGRTMIN+3', '--pull', 'never', IMAGE, '/lib/systemd/systemd'])
-    for name, _, _ in specs:
+    for name, _ignored, _ignored in specs:
         deadline = time.monotonic() + 90
         while True:
             state = sh(['docker', 'exec', name, 'systemctl', 'is-system-running'], check=False).stdout.strip()
@@ -183,7 +182,7 @@ def run_site(inventory, label, extra=(), playbook='dhcp.failover.site'):
     """One `ansible-playbook dhcp.failover.site` run: wall time, changed per host, per-task times."""
     argv = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, playbook] + list(extra)
     start = time.monotonic()
-    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=WORK, timeout=900)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(), cwd=WORK, timeout=900, check=False)
     wall = time.monotonic() - start
     logfile = os.path.join(WORK, 'logs', label + '.log')
     with open(logfile, 'w') as handle:
@@ -211,7 +210,7 @@ def run_site(inventory, label, extra=(), playbook='dhcp.failover.site'):
 def wait_normal_states(inventory, host):
     proc = subprocess.run([os.path.join(BIN, 'ansible'), '-i', inventory, host, '-o', '-m', 'dhcp.failover.state_info',
                            '-a', json.dumps({'peer': PEER})], capture_output=True, text=True, env=ansible_env(), cwd=WORK,
-                          timeout=120)
+                          timeout=120, check=False)
     try:
         peer = json.loads(proc.stdout.split(' => ', 1)[1])['peers'][PEER]
         return {k: peer.get(k) for k in ('my_state', 'my_state_since', 'partner_state', 'partner_state_since')}
@@ -225,7 +224,7 @@ def wait_normal(inventory, hosts, timeout=180):
     start = time.monotonic()
     proc = subprocess.run([os.path.join(BIN, 'ansible'), '-i', inventory, ':'.join(hosts), '-o', '-m',
                            'dhcp.failover.state_info', '-a', args], capture_output=True, text=True, env=ansible_env(),
-                          cwd=WORK, timeout=timeout + 120)
+                          cwd=WORK, timeout=timeout + 120, check=False)
     took = time.monotonic() - start
     results = {}
     for line in proc.stdout.splitlines():
@@ -257,7 +256,8 @@ def bench_converge(inventory):
     per_call = (eleven - one) / 10
     log('converge: connection floor: playbook with 1 ping %.1f s, one more ping on both hosts %.2f s' % (one, per_call))
     return {'fresh': fresh, 'rerun': rerun,
-            'floor_playbook_one_ping_s': one, 'floor_per_remote_call_s': round(per_call, 3), 'ratio_rerun_to_fresh': round(rerun['wall_s'] / fresh['wall_s'], 3),
+            'floor_playbook_one_ping_s': one, 'floor_per_remote_call_s': round(per_call, 3),
+            'ratio_rerun_to_fresh': round(rerun['wall_s'] / fresh['wall_s'], 3),
             'fresh_wait_for_normal_s': round(wait, 2),
             'met': rerun['changed'] == 0 and rerun['wall_s'] <= RERUN_TARGET * fresh['wall_s']}
 
@@ -293,12 +293,12 @@ CLIENT_RELEASE = 'dhclient -r -lf /run/bench.leases -pf /run/bench.pid eth0 >/de
 
 
 def fresh_mac(rng):
-    return '02:bb:%02x:%02x:%02x:%02x' % tuple(rng.randrange(256) for _ in range(4))
+    return '02:bb:%02x:%02x:%02x:%02x' % tuple(rng.randrange(256) for _ignored in range(4))
 
 
 def client_lease(stop_cmd, rng, expect, timeout=40, clients=4):
     """Fresh clients from t0 until one gets an ACK from `expect`; stop_cmd runs on the primary at t0."""
-    macs = [fresh_mac(rng) for _ in range(clients)]
+    macs = [fresh_mac(rng) for _ignored in range(clients)]
     dexec(CLIENT, CLIENT_PREP.format(mac=macs[0]))
     t0 = time.time()
     stopper = None
@@ -324,7 +324,7 @@ def client_lease(stop_cmd, rng, expect, timeout=40, clients=4):
             cur.update(ack_from=m.group(2), address=m.group(1), ack_after_s=round(t - t0, 3))
     result = {'t0': t0, 'attempts': attempts}
     if stopper:
-        out, _ = stopper.communicate(timeout=120)
+        out, _ignored = stopper.communicate(timeout=120)
         m = re.search(r'DONE (\d+\.\d+)', out)
         result['stop_command_s'] = round(float(m.group(1)) - t0, 3) if m else None
     last = attempts[-1] if attempts else {'ack_from': None, 'ack_after_s': None}
@@ -335,7 +335,7 @@ def client_lease(stop_cmd, rng, expect, timeout=40, clients=4):
 
 def parse_events(out):
     for line in out.splitlines():
-        stamp, _, text = line.partition(' ')
+        stamp, _ignored, text = line.partition(' ')
         try:
             yield float(stamp), text
         except ValueError:
@@ -346,7 +346,7 @@ def journal_since(name, since, pattern):
     """Seconds from `since` to the first line of the dhcpd unit's journal matching pattern (microsecond stamps)."""
     out = dexec(name, 'journalctl -u %s -o short-unix --no-pager --since @%d' % (SERVICE, int(since) - 1), check=False)
     for line in out.splitlines():
-        stamp, _, text = line.partition(' ')
+        stamp, _ignored, text = line.partition(' ')
         try:
             when = float(stamp)
         except ValueError:
@@ -360,7 +360,7 @@ def bench_takeover(inventory, trials, baseline_trials):
     rng = random.Random(20261124)
     log('takeover: baseline, %d fresh clients against the pair in normal' % baseline_trials)
     baseline = []
-    for _ in range(baseline_trials):
+    for _ignored in range(baseline_trials):
         r = client_lease(None, rng, expect=None)
         # in normal either server may answer: the one that owns the client's hash
         first = r['attempts'][0]
@@ -519,7 +519,7 @@ def kill_under_load(inventory, rate, clients, seconds, kill_at):
     time.sleep(kill_at)
     t_kill = time.time()
     dexec(P, 'systemctl kill --signal=SIGKILL %s' % SERVICE)
-    out, _ = perf.communicate(timeout=seconds + 60)
+    out, _ignored = perf.communicate(timeout=seconds + 60)
     under = parse_perfdhcp(out, start, rate, seconds)
     under['kill_after_s'] = round(t_kill - start, 2)
     under.update(kill_phases(under['intervals'], under['kill_after_s'], rate))
@@ -555,6 +555,7 @@ def kill_phases(intervals, kill_after, rate):
         if row['discovers'] and row['acks'] >= 0.9 * pre_ok * row['discovers']:
             recovered = row['second']
             break
+
     def phase(sel):
         disc = sum(r['discovers'] for r in sel)
         drops = sum(r['drops_do'] + r['drops_ra'] for r in sel)
@@ -575,7 +576,7 @@ def bench_journal():
     if not os.path.exists(dev):   # the script reads the collection from build/dev (a link to the checkout)
         os.makedirs(os.path.dirname(dev), exist_ok=True)
         os.symlink(ROOT, dev)
-    for _ in range(60):           # someone else running it right now: its container has the same name
+    for _ignored in range(60):           # someone else running it right now: its container has the same name
         if not sh(['docker', 'ps', '-aq', '--filter', 'name=^dhcpf-capture-st-bench$']).stdout.strip():
             break
         log('journal: dhcpf-capture-st-bench exists (another run of the script?), waiting')
@@ -585,7 +586,7 @@ def bench_journal():
     out = os.path.join(BENCH, 'results', 'state_info_journal.json')
     start = time.monotonic()
     proc = subprocess.run([sys.executable, os.path.join(BENCH, 'state_info_journal.py')], capture_output=True, text=True,
-                          timeout=1500, env=dict(os.environ, DHCP_FAILOVER_LAB_IMAGE=IMAGE))
+                          timeout=1500, env=dict(os.environ, DHCP_FAILOVER_LAB_IMAGE=IMAGE), check=False)
     with open(os.path.join(WORK, 'logs', 'state_info_journal.log'), 'w') as handle:
         handle.write(proc.stdout + proc.stderr)
     if proc.returncode != 0:
@@ -687,7 +688,10 @@ def slowest(tasks, count=4):
 
 def write_report(data, md_path):
     r = data['results']
-    yes = lambda ok: 'yes' if ok else '**no**'
+
+    def yes(ok):
+        return 'yes' if ok else '**no**'
+
     rows = []
     if 'takeover' in r:
         t = r['takeover']
@@ -713,8 +717,9 @@ def write_report(data, md_path):
                              len(x['runs']['pair']), fmt(statistics.median(
                                  1 + (r['ra'].get('orphans') or 0) / max(1, r['ra'].get('sent') or 0) for r in x['runs']['pair'])))))
         for k in r['rate']['kill_under_load'].values():
-            rows.append(('Same load (%d/s for %d s) against the pair, primary killed (SIGKILL) after %s s' % (
-                             k['offered_rate'], k['seconds'], fmt(k['kill_after_s'], '', 1)),
+            label = 'Same load (%d/s for %d s) against the pair, primary killed (SIGKILL) after %s s' % (
+                k['offered_rate'], k['seconds'], fmt(k['kill_after_s'], '', 1))
+            rows.append((label,
                          ('drops before the kill %s; during the takeover %d of %d DISCOVERs (%s) over %d s; after %s' % (
                              pct(k['before']['drop_ratio']), k['during']['drops'], k['during']['discovers'],
                              pct(k['during']['drop_ratio']), k['disrupted_s'], pct(k['after']['drop_ratio'])))
@@ -902,7 +907,7 @@ def analysis(r):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     ap.add_argument('--only', default='converge,takeover,rate,journal,scaling')
     ap.add_argument('--trials', type=int, default=10, help='takeover trials per method (at least 10 for RESULTS.md)')
     ap.add_argument('--baseline-trials', type=int, default=5)

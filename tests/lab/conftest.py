@@ -129,7 +129,7 @@ def run_playbook(playbook, inventory, *args, env=None, timeout=600):
     environment.update(env or {})
     command = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', inventory, playbook] + list(args)
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout,
-                          cwd=REPO)
+                          cwd=REPO, check=False)
 
 
 @pytest.fixture(scope='module')

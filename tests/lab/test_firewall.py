@@ -172,7 +172,7 @@ def test_partner_and_localhost_reach_omapi(converged, lab):
 
 
 def test_partner_reaches_the_failover_port(converged, lab):
-    connected, _ = connects(lab, 's', P, 647)
+    connected, _ignored = connects(lab, 's', P, 647)
     assert connected
     # the pair is still (or again) in normal
     for host in ('p', 's'):
@@ -180,7 +180,7 @@ def test_partner_reaches_the_failover_port(converged, lab):
 
 
 def test_other_ports_and_tables_untouched(converged, lab):
-    _, _, before = converged
+    _ignored, _ignored, before = converged
     # a listener on another port of p is reachable from the stranger
     lab.exec('p', 'busybox nc -l -p 2222 </dev/null >/dev/null 2>&1 & sleep 0.5')
     assert connects(lab, 'x', P, 2222)[0]
@@ -223,7 +223,7 @@ OMAPI_READ = """
 
 def test_omapi_key_is_hmac_sha256_and_dhcpd_accepts_it(converged, lab):
     """The role's default algorithm is the state module's: no key_algorithm needed."""
-    runner, _, _ = converged
+    runner, _ignored, _ignored = converged
     for host in ('p', 's'):
         assert 'algorithm hmac-sha256;' in lab.exec(host, 'cat /etc/dhcp/omapi-key.conf').stdout
     rc, output = runner.run(playbook=OMAPI_READ)
@@ -232,14 +232,14 @@ def test_omapi_key_is_hmac_sha256_and_dhcpd_accepts_it(converged, lab):
 
 
 def test_second_run_changes_nothing(converged):
-    runner, _, _ = converged
+    runner, _ignored, _ignored = converged
     rc, output = runner.run()
     assert rc == 0, output
     assert all(counts['changed'] == 0 for counts in recap(output).values()), output
 
 
 def test_check_diff_shows_the_rules_change_without_making_it(converged, lab):
-    runner, _, _ = converged
+    runner, _ignored, _ignored = converged
     state = 'cat /etc/nftables.d/dhcp-failover.nft; nft -s list table inet dhcp_failover'
     before = {host: lab.exec(host, state).stdout for host in ('p', 's')}
     rc, output = runner.run(host_vars={'p': {'server_firewall_extra_omapi_sources': [X]}},
@@ -251,7 +251,7 @@ def test_check_diff_shows_the_rules_change_without_making_it(converged, lab):
 
 
 def test_extra_omapi_source_is_admitted_on_that_host_only(converged, lab):
-    runner, _, _ = converged
+    runner, _ignored, _ignored = converged
     rc, output = runner.run(host_vars={'p': {'server_firewall_extra_omapi_sources': [X]}})
     assert rc == 0, output
     assert recap(output)['p']['changed'] >= 1 and recap(output)['s']['changed'] == 0, output
@@ -282,7 +282,7 @@ def test_nftables_service_flush_does_not_open_the_ports(converged, lab):
 
 
 def test_role_reloads_a_table_someone_deleted(converged, lab):
-    runner, _, _ = converged
+    runner, _ignored, _ignored = converged
     lab.exec('p', 'nft delete table inet dhcp_failover')
     rc, output = runner.run()
     assert rc == 0, output
@@ -303,7 +303,7 @@ def test_rules_survive_a_restart(converged, lab):
 
 
 def test_turning_it_off_removes_everything(converged, lab):
-    runner, _, _ = converged
+    runner, _ignored, _ignored = converged
     rc, output = runner.run(pair_vars={'server_firewall_enabled': False})
     assert rc == 0, output
     for host, address in (('p', P), ('s', S)):

@@ -52,7 +52,9 @@ def test_dhcpd_t_rejects_the_seeds_hot_standby_primary(dhcpd):
     """The reason for the hot-standby corrections: the seed's primary has no mclt."""
     seed = os.path.join(os.path.dirname(__file__), '..', 'unit', 'fixtures', 'seed', 'hot_standby_primary.conf')
     with open(seed, encoding='utf-8') as handle:
-        text = handle.read() + '\nsubnet 192.168.1.0 netmask 255.255.255.0 {\n pool {\n  failover peer "dhcp-failover";\n  range 192.168.1.120 192.168.1.200;\n }\n}\n'
+        text = handle.read() + (
+            '\nsubnet 192.168.1.0 netmask 255.255.255.0 {\n pool {\n  failover peer "dhcp-failover";\n'
+            '  range 192.168.1.120 192.168.1.200;\n }\n}\n')
     result = docker('exec', '-i', dhcpd, 'sh', '-c',
                     'cat > /etc/dhcp/seed.conf && dhcpd -t -cf /etc/dhcp/seed.conf 2>&1', check=False, input=text)
     assert result.returncode != 0

@@ -79,7 +79,7 @@ def test_converge_reaches_normal_on_both_peers(converged, lab_pair):
     assert recap(output)['p']['changed'] > 0
     for host in ('p', 's'):
         deadline_log = ''
-        for _ in range(60):
+        for _ignored in range(60):
             deadline_log = lab_pair.exec(host, 'journalctl -u isc-dhcp-server --no-pager', check=False).stdout
             if 'I move from recover-done to normal' in deadline_log or 'I move from startup to normal' in deadline_log:
                 break
@@ -91,14 +91,14 @@ def test_converge_reaches_normal_on_both_peers(converged, lab_pair):
 
 
 def test_second_run_changes_nothing(converged):
-    runner, _ = converged
+    runner, _ignored = converged
     rc, output = runner.run()
     assert rc == 0, output
     assert all(counts['changed'] == 0 for counts in recap(output).values()), output
 
 
 def test_check_diff_shows_a_change_without_making_it(converged, lab_pair):
-    runner, _ = converged
+    runner, _ignored = converged
     before = {host: lab_pair.snapshot(host) for host in ('p', 's')}
     rc, output = runner.run(pair_vars={'server_failover_mclt': 60}, args=('--check', '--diff'))
     assert rc == 0, output
@@ -109,7 +109,7 @@ def test_check_diff_shows_a_change_without_making_it(converged, lab_pair):
 
 
 def test_secret_never_shown(converged, lab_pair):
-    runner, _ = converged
+    runner, _ignored = converged
     secret = re.search(r'secret "([^"]+)"', lab_pair.exec('p', 'cat /etc/dhcp/omapi-key.conf').stdout).group(1)
     rc, output = runner.run(args=('-vvv',))
     assert rc == 0
@@ -151,7 +151,7 @@ BAD = [
 
 @pytest.mark.parametrize('arguments, message', [case[1:] for case in BAD], ids=[case[0] for case in BAD])
 def test_bad_inventory_changes_nothing(converged, lab_pair, arguments, message):
-    runner, _ = converged
+    runner, _ignored = converged
     before = {host: lab_pair.snapshot(host) for host in ('p', 's')}
     rc, output = runner.run(**arguments)
     assert rc != 0, output

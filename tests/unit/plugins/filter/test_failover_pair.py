@@ -90,7 +90,10 @@ def test_hot_standby_keeps_every_other_seed_statement(host, fixture):
 def test_both_peers_get_identical_network_content():
     primary = statements(render_host(LOAD_BALANCE, PRIMARY)[1])
     secondary = statements(render_host(LOAD_BALANCE, SECONDARY)[1])
-    outside_peer = lambda items: {i for i in items if not (i[0] and i[0][0].startswith('failover peer'))}
+
+    def outside_peer(items):
+        return {i for i in items if not (i[0] and i[0][0].startswith('failover peer'))}
+
     assert outside_peer(primary) == outside_peer(secondary)
 
 
