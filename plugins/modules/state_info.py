@@ -24,7 +24,7 @@ description:
     where journald is absent. dhcpd rewrites that block at every state change with the time of the transition (after a
     restart it keeps the time of its state before the restart until the next change, so the journal is newer there).
     RV(peers.my_state) and RV(peers.partner_state) each come from the source that records the newer transition
-    (RV(peers.my_state_source), RV(peers.partner_state_source)): journald drops a unit's lines beyond its rate limit
+    (RV(peers.my_state_source), RV(peers.partner_state_source)); journald drops a unit's lines beyond its rate limit
     (C(RateLimitBurst) per C(RateLimitIntervalSec), default 10000 per 30 s, or the unit's C(LogRateLimitBurst)), for
     example under heavy DHCP load, and a dropped state line would otherwise leave a stale state.
   - Where both sources give the same transition time (one second resolution) or a time is missing, the journal wins,
