@@ -180,7 +180,7 @@ def parse_unix_timestamp(value):
 
 
 def unit_properties(module, unit):
-    """InvocationID, ActiveState, Id and start time of ``unit``; None when systemctl is absent or fails.
+    """InvocationID, ActiveState, SubState, Id and start time of ``unit``; None when systemctl is absent or fails.
 
     ``started_usec`` is the unit's ``InactiveExitTimestamp`` (the start of the current run, in
     microseconds since the epoch; None where systemctl is older than 248 and knows no
@@ -189,7 +189,7 @@ def unit_properties(module, unit):
     systemctl = module.get_bin_path('systemctl')
     if not systemctl:
         return None
-    props_argv = ['-p', 'InvocationID', '-p', 'ActiveState', '-p', 'LoadState', '-p', 'Id']
+    props_argv = ['-p', 'InvocationID', '-p', 'ActiveState', '-p', 'SubState', '-p', 'LoadState', '-p', 'Id']
     rc, out, dummy = module.run_command(
         [systemctl, 'show', '--timestamp=unix'] + props_argv + ['-p', 'InactiveExitTimestamp', unit],
         environ_update={'LC_ALL': 'C'})
@@ -202,6 +202,16 @@ def unit_properties(module, unit):
         return None
     props['started_usec'] = parse_unix_timestamp(props.get('InactiveExitTimestamp'))
     return props
+
+
+def daemon_running(props):
+    """Whether the unit's daemon runs, from ``systemctl show`` properties.
+
+    Debian starts dhcpd through an LSB init script; systemd keeps such a unit ``active`` after its
+    daemon died (``kill -9``): only its SubState tells, ``running`` while a process lives in the
+    unit and ``exited`` once none does.
+    """
+    return props.get('ActiveState') == 'active' and props.get('SubState', 'running') == 'running'
 
 
 def journalctl_argv(journalctl, invocation_id):

@@ -235,10 +235,18 @@ invocation_id:
   type: str
   sample: 62f8682833c944e5b820d6f7aedb18b4
 service_active:
-  description: Whether the unit is active; V(null) when systemd was not asked.
+  description:
+    - Whether dhcpd runs, that is the unit is C(active) with SubState C(running); V(null) when systemd was not asked.
+    - Debian's LSB unit stays C(active) (SubState C(exited)) after dhcpd was killed, so ActiveState alone would call a
+      crashed dhcpd running.
   returned: always
   type: bool
   sample: true
+service_state:
+  description: The unit's ActiveState and SubState as C(ACTIVE/SUB), for example C(active/exited) after dhcpd was killed.
+  returned: always
+  type: str
+  sample: active/running
 pools:
   description: Latest figures of each pool, keyed by dhcpd's pool id.
   returned: always
@@ -280,7 +288,7 @@ from ansible_collections.dhcp.failover.plugins.module_utils._leases import read_
 def read_state(module):
     params = module.params
     source = params['source']
-    result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'pools': {}, 'journal_lines': 0,
+    result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'service_state': None, 'pools': {}, 'journal_lines': 0,
               'journal_suppressed': None}
     journal = None
     suppressed = None
@@ -288,7 +296,8 @@ def read_state(module):
         props = _failover_log.unit_properties(module, params['unit'])
         if props and props.get('InvocationID'):
             result['invocation_id'] = props['InvocationID']
-            result['service_active'] = props.get('ActiveState') == 'active'
+            result['service_active'] = _failover_log.daemon_running(props)
+            result['service_state'] = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
             entries, reader = _failover_log.read_run(module, props['InvocationID'])
             if entries is not None:
                 journal = _failover_log.parse_entries(entries, params['max_transitions'])

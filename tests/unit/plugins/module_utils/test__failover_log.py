@@ -115,6 +115,23 @@ def test_parse_systemctl_show():
     assert _failover_log.parse_systemctl_show('InvocationID=62f8\nActiveState=active\n') == {'InvocationID': '62f8', 'ActiveState': 'active'}
 
 
+# `systemctl show -p ActiveState,SubState,MainPID isc-dhcp-server` captured on 2026-11-24 in a
+# dhcp-failover-lab container (Debian bookworm, isc-dhcp-server 4.4.3-P1 started by its LSB
+# script): with dhcpd serving, right after `pkill -9 dhcpd`, and after `systemctl stop`.
+SYSTEMCTL_SHOW_SERVING = 'MainPID=0\nActiveState=active\nSubState=running\n'
+SYSTEMCTL_SHOW_KILLED = 'MainPID=0\nActiveState=active\nSubState=exited\n'
+SYSTEMCTL_SHOW_STOPPED = 'ActiveState=inactive\nSubState=dead\n'
+
+
+@pytest.mark.parametrize('show, running', [
+    (SYSTEMCTL_SHOW_SERVING, True),
+    (SYSTEMCTL_SHOW_KILLED, False),   # the LSB unit stays active after its daemon died
+    (SYSTEMCTL_SHOW_STOPPED, False),
+])
+def test_daemon_running_reads_the_substate(show, running):
+    assert _failover_log.daemon_running(_failover_log.parse_systemctl_show(show)) is running
+
+
 def started(snapshot, server):
     """``systemctl show --timestamp=unix -p InactiveExitTimestamp --value`` of the captured unit, or None."""
     path = fixture_path('%s.%s.started' % (snapshot, server))
