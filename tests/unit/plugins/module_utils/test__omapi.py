@@ -10,64 +10,11 @@
 from __future__ import annotations
 
 import binascii
-import json
-import os
 
-import pypureomapi
 import pytest
 
 from ansible_collections.dhcp.failover.plugins.module_utils import _omapi
-
-OMAPI_FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'failover_state', 'omapi')
-
-
-def load(name):
-    with open(os.path.join(OMAPI_FIXTURES, name + '.json')) as handle:
-        return json.load(handle)
-
-
-class ReplaySocket(object):
-    def __init__(self, conversation):
-        self.conversation = [(direction, binascii.unhexlify(data)) for direction, data in conversation]
-
-    def settimeout(self, value):
-        pass
-
-    def connect(self, address):
-        pass
-
-    def sendall(self, data):
-        assert self.conversation, 'client sent more than in the recording'
-        direction, expected = self.conversation.pop(0)
-        assert direction == 'send', 'client sent while the server was answering'
-        assert data == expected
-
-    def recv(self, size):
-        if not self.conversation:
-            return b''
-        direction, data = self.conversation.pop(0)
-        assert direction == 'recv', 'client waits for an answer the server never sent'
-        return data
-
-    def close(self):
-        pass
-
-
-@pytest.fixture
-def replay(monkeypatch):
-    def start(name):
-        recording = load(name)
-        sock = ReplaySocket(recording['conversation'])
-        tids = list(recording['tids'])
-
-        def generate_tid(message):
-            message.tid = tids.pop(0)
-
-        monkeypatch.setattr(pypureomapi.socket, 'socket', lambda *args, **kwargs: sock)
-        monkeypatch.setattr(pypureomapi.OmapiMessage, 'generate_tid', generate_tid)
-        recording['socket'] = sock
-        return recording
-    return start
+from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import load_omapi_recording as load
 
 
 def client_for(recording):

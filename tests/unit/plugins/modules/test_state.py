@@ -8,62 +8,13 @@
 
 from __future__ import annotations
 
-import binascii
 import json
-import os
 
-import pypureomapi
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.dhcp.failover.plugins.modules import state
-
-OMAPI_FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'failover_state', 'omapi')
-
-
-class ReplaySocket(object):
-    def __init__(self, conversation):
-        self.conversation = [(direction, binascii.unhexlify(data)) for direction, data in conversation]
-
-    def settimeout(self, value):
-        pass
-
-    def connect(self, address):
-        pass
-
-    def sendall(self, data):
-        assert self.conversation, 'module sent more than in the recording'
-        direction, expected = self.conversation.pop(0)
-        assert (direction, data) == ('send', expected)
-
-    def recv(self, size):
-        if not self.conversation:
-            return b''
-        direction, data = self.conversation.pop(0)
-        assert direction == 'recv'
-        return data
-
-    def close(self):
-        pass
-
-
-@pytest.fixture
-def replay(monkeypatch):
-    def start(name):
-        with open(os.path.join(OMAPI_FIXTURES, name + '.json')) as handle:
-            recording = json.load(handle)
-        sock = ReplaySocket(recording['conversation'])
-        tids = list(recording['tids'])
-
-        def generate_tid(message):
-            message.tid = tids.pop(0)
-
-        monkeypatch.setattr(pypureomapi.socket, 'socket', lambda *args, **kwargs: sock)
-        monkeypatch.setattr(pypureomapi.OmapiMessage, 'generate_tid', generate_tid)
-        recording['socket'] = sock
-        return recording
-    return start
 
 
 def run(recording, capsys, **args):
