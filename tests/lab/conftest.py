@@ -16,6 +16,7 @@ Reusable pieces:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,12 @@ DEFAULT_IMAGE = 'dhcp-failover-lab:latest'
 def docker(*args, check=True, input=None, timeout=120):
     return subprocess.run(['docker'] + list(args), check=check, input=input, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def recap(output):
+    """{host: {ok: N, changed: N, ...}} from the PLAY RECAP lines of ansible-playbook's output."""
+    return dict((host, dict((key, int(value)) for key, value in re.findall(r'(\w+)=(\d+)', rest)))
+                for host, rest in re.findall(r'^(\S+)\s+:\s+(ok=.*)$', output, re.MULTILINE))
 
 
 @pytest.fixture(scope='session')

@@ -20,7 +20,7 @@ import time
 import pytest
 import yaml
 
-from conftest import LabPair, docker, run_playbook
+from conftest import LabPair, docker, recap, run_playbook
 
 NET = '10.231.28'
 P, S, X = NET + '.2', NET + '.3', NET + '.4'
@@ -45,11 +45,6 @@ PAIR_VARS = {
         'pools': [{'ranges': [{'start': NET + '.100', 'end': NET + '.200'}]}],
     }],
 }
-
-
-def recap(output):
-    return dict((host, dict((key, int(value)) for key, value in re.findall(r'(\w+)=(\d+)', rest)))
-                for host, rest in re.findall(r'^(\S+)\s+:\s+(ok=.*)$', output, re.MULTILINE))
 
 
 class Runner:

@@ -18,7 +18,7 @@ import re
 import pytest
 import yaml
 
-from conftest import run_playbook
+from conftest import recap, run_playbook
 
 PLAYBOOK = """
 - name: Apply dhcp.failover.server
@@ -39,11 +39,6 @@ PAIR_VARS = {
         'pools': [{'ranges': [{'start': '10.231.22.100', 'end': '10.231.22.200'}]}],
     }],
 }
-
-
-def recap(output):
-    return dict((host, dict((key, int(value)) for key, value in re.findall(r'(\w+)=(\d+)', rest)))
-                for host, rest in re.findall(r'^(\S+)\s+:\s+(ok=.*)$', output, re.MULTILINE))
 
 
 class Runner:
