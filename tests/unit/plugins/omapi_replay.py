@@ -13,6 +13,8 @@ import binascii
 import json
 import os
 
+import pypureomapi
+
 OMAPI_FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'failover_state', 'omapi')
 
 
@@ -46,3 +48,18 @@ class ReplaySocket(object):
 
     def close(self):
         pass
+
+
+def start_replay(monkeypatch, name):
+    """Make pypureomapi talk to recording NAME instead of a socket; returns the recording."""
+    recording = load_omapi_recording(name)
+    sock = ReplaySocket(recording['conversation'])
+    tids = list(recording['tids'])
+
+    def generate_tid(message):
+        message.tid = tids.pop(0)
+
+    monkeypatch.setattr(pypureomapi.socket, 'socket', lambda *args, **kwargs: sock)
+    monkeypatch.setattr(pypureomapi.OmapiMessage, 'generate_tid', generate_tid)
+    recording['socket'] = sock
+    return recording

@@ -10,11 +10,18 @@
 from __future__ import annotations
 
 import binascii
+import functools
 
 import pytest
 
 from ansible_collections.dhcp.failover.plugins.module_utils import _omapi
-from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import load_omapi_recording as load
+from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import load_omapi_recording as load, start_replay
+
+
+@pytest.fixture
+def replay(monkeypatch):
+    """``replay(name)`` replays recording NAME (tests/unit/plugins/omapi_replay.py)."""
+    return functools.partial(start_replay, monkeypatch)
 
 
 def client_for(recording):

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -15,6 +16,13 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.dhcp.failover.plugins.modules import state
+from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import start_replay
+
+
+@pytest.fixture
+def replay(monkeypatch):
+    """``replay(name)`` replays recording NAME (tests/unit/plugins/omapi_replay.py)."""
+    return functools.partial(start_replay, monkeypatch)
 
 
 def run(recording, capsys, **args):
