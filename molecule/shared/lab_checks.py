@@ -10,6 +10,7 @@ AssertionError saying what was expected and what was seen.
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 import shlex
@@ -197,6 +198,31 @@ def assert_in_pool(lease, first, last):
     assert _octets(first) <= _octets(lease.address) <= _octets(last), (
         f"expected an address in the pool {first}-{last} for {lease.mac}; saw {lease.address}"
     )
+
+
+@contextmanager
+def first_attempt_offers(client, prefix, count, pool):
+    """COUNT fresh client identities ask once each: yields ({server: [mac]}, leases), grouped by the
+    server that offered to the first DISCOVER (secs still below load balance max seconds, so only
+    the server that load balancing picks answers). Every lease is released again on exit, so a
+    client that still holds one does not change who answers later."""
+    offered = collections.defaultdict(list)
+    leases = []
+    try:
+        for number in range(count):
+            lease = dhclient_lease(client, identity(prefix, number))
+            leases.append(lease)
+            assert lease.first_attempt and len(lease.offered_by) == 1, (
+                f"expected {lease.mac} to get one offer for its first DISCOVER (secs below load balance "
+                f"max seconds); saw {lease.discovers} DISCOVERs, offers from {lease.offered_by}:\n{lease.output}"
+            )
+            assert_in_pool(lease, *pool)
+            offered[lease.offered_by[0]].append(lease.mac)
+        print(f"first-attempt offers by server: { {k: len(v) for k, v in offered.items()} }")
+        yield offered, leases
+    finally:
+        for lease in leases:
+            dhclient_release(client, lease.mac)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,16 +1,7 @@
 """Clients get leases from the pool with the seed's options; both servers know every lease and
 share the clients between them (load balancing, judged on first attempts only)."""
 
-import collections
-
-from lab_checks import (
-    assert_in_pool,
-    dhclient_lease,
-    dhclient_release,
-    identity,
-    journal,
-    wait_for_lease,
-)
+from lab_checks import assert_in_pool, dhclient_lease, first_attempt_offers, journal, wait_for_lease
 
 IDENTITIES = 8
 
@@ -32,19 +23,7 @@ def test_client_gets_a_lease_with_the_seeds_options(client, servers, lab):
 
 def test_first_attempts_are_shared_by_both_servers(client, primary, secondary, lab):
     """Load balancing decides who answers a DISCOVER: judged by who offered, on the first DISCOVER."""
-    answered = collections.defaultdict(list)
-    leases = []
-    try:
-        for number in range(IDENTITIES):
-            lease = dhclient_lease(client, identity(0x10, number))
-            leases.append(lease)
-            assert lease.first_attempt and len(lease.offered_by) == 1, (
-                f"expected {lease.mac} to get one offer for its first DISCOVER (secs below load balance "
-                f"max seconds); saw {lease.discovers} DISCOVERs, offers from {lease.offered_by}:\n{lease.output}"
-            )
-            assert_in_pool(lease, *lab.pool)
-            answered[lease.offered_by[0]].append(lease.mac)
-        print(f"first-attempt offers by server: { {k: len(v) for k, v in answered.items()} }")
+    with first_attempt_offers(client, 0x10, IDENTITIES, lab.pool) as (answered, _leases):
         addresses = {lab.primary_address, lab.secondary_address}
         assert set(answered) == addresses, (
             f"expected both {sorted(addresses)} to answer some of {IDENTITIES} clients; saw {dict(answered)}"
@@ -57,7 +36,3 @@ def test_first_attempts_are_shared_by_both_servers(client, primary, secondary, l
                 f"expected {server.backend.host} to log 'load balance to peer {lab.peer}' for the clients "
                 f"{peer_address} answered; no such line for {missing}"
             )
-    finally:
-        # Leave the pool as it was: a client that still holds a lease is answered by either server.
-        for lease in leases:
-            dhclient_release(client, lease.mac)
