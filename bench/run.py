@@ -127,13 +127,13 @@ def remove_containers(names):
 
 def pair_group(name, primary, secondary, prefix, keys):
     return {
-        'hosts': {primary: {'server_failover_role': 'primary'}, secondary: {'server_failover_role': 'secondary'}},
+        'hosts': {primary: {'dhcp_failover_role': 'primary'}, secondary: {'dhcp_failover_role': 'secondary'}},
         'vars': {
-            'server_failover_peer_name': name,
-            'server_failover_mclt': MCLT,
-            'server_ping_check': False,          # ping-check adds ~1 s to every offer (LAB-NOTES)
-            'server_omapi_key_dir': keys,
-            'server_subnets': [{
+            'dhcp_failover_peer_name': name,
+            'dhcp_failover_mclt': MCLT,
+            'dhcp_failover_ping_check': False,          # ping-check adds ~1 s to every offer (LAB-NOTES)
+            'dhcp_failover_omapi_key_dir': keys,
+            'dhcp_failover_subnets': [{
                 'network': prefix + '.0/24',
                 'routers': [prefix + '.254'],
                 'domain_name': 'bench.lab',

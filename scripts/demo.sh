@@ -41,14 +41,14 @@ all:
       children:
         demo:
           hosts:
-            dhcpf-demo-p: {server_failover_role: primary}
-            dhcpf-demo-s: {server_failover_role: secondary}
+            dhcpf-demo-p: {dhcp_failover_role: primary}
+            dhcpf-demo-s: {dhcp_failover_role: secondary}
           vars:
-            server_failover_peer_name: demo
-            server_failover_mclt: 30         # small, so a first start and a recovery take seconds
-            server_ping_check: false
-            server_omapi_key_dir: "$PWD/$DEMO_DIR/keys"
-            server_subnets:
+            dhcp_failover_peer_name: demo
+            dhcp_failover_mclt: 30         # small, so a first start and a recovery take seconds
+            dhcp_failover_ping_check: false
+            dhcp_failover_omapi_key_dir: "$PWD/$DEMO_DIR/keys"
+            dhcp_failover_subnets:
               - network: 10.231.9.0/24
                 routers: [10.231.9.254]
                 domain_name: demo.lab

@@ -183,9 +183,9 @@ def udhcpc_lease(client, mac=None, tries=2):
     return Lease("udhcpc", mac, address, server, output.count("broadcasting discover"), options, output)
 
 
-def assert_served_by(lease, server_address, why=""):
-    assert lease.server == server_address, (
-        f"expected {lease.client} {lease.mac} to be answered by {server_address}{why}; "
+def assert_served_by(lease, answered_by_address, why=""):
+    assert lease.server == answered_by_address, (
+        f"expected {lease.client} {lease.mac} to be answered by {answered_by_address}{why}; "
         f"saw {lease.address} from {lease.server}:\n{lease.output}"
     )
 
@@ -330,9 +330,9 @@ def omapi_key(server):
     """The pair's OMAPI key as the inventory gives it to the role (for dhcp.failover.state)."""
     hostvars = server.ansible.get_variables()
     return {
-        "key_name": hostvars.get("server_omapi_key_name", "omapi_key"),
-        "key_algorithm": hostvars["server_omapi_algorithm"],
-        "key_secret": hostvars["server_omapi_secret"],
+        "key_name": hostvars.get("dhcp_failover_omapi_key_name", "omapi_key"),
+        "key_algorithm": hostvars["dhcp_failover_omapi_algorithm"],
+        "key_secret": hostvars["dhcp_failover_omapi_secret"],
     }
 
 

@@ -21,7 +21,7 @@ description:
     port, the pair settings, with split, hba and mclt only on the primary - ready for the role's
     dhcpd.conf template.
   - "Raises an error C(pair PAIR, host HOST, variable VAR: message) on the first problem found."
-  - Hosts on which the role ran record their effective role variables in C(__server_settings);
+  - Hosts on which the role ran record their effective role variables in C(__dhcp_failover_settings);
     for the others the inventory values are laid over the role defaults.
 options:
   _input:
@@ -41,14 +41,14 @@ options:
     type: str
     default: dhcp_failover
   defaults:
-    description: Role defaults to lay the inventory values over, for hosts without C(__server_settings).
+    description: Role defaults to lay the inventory values over, for hosts without C(__dhcp_failover_settings).
     type: dict
 """
 
 EXAMPLES = r"""
 - name: Derive this server's failover settings (fails on any inconsistent pair)
   ansible.builtin.set_fact:
-    server_pair_info: "{{ hostvars | dhcp.failover.failover_pair(groups, inventory_hostname) }}"
+    dhcp_failover_pair_info: "{{ hostvars | dhcp.failover.failover_pair(groups, inventory_hostname) }}"
 """
 
 RETURN = r"""
@@ -138,7 +138,7 @@ def failover_pair(hostvars, groups, inventory_hostname, pairs_group='dhcp_failov
     if not isinstance(groups, Mapping):
         raise AnsibleFilterError('failover_pair: groups must be the play variable groups')
     if pairs_group not in groups:
-        raise AnsibleFilterError('pair (none), host %s, variable server_pairs_group: the inventory has '
+        raise AnsibleFilterError('pair (none), host %s, variable dhcp_failover_pairs_group: the inventory has '
                                  'no group %r' % (inventory_hostname, pairs_group))
     pairs = _pairs_from_inventory(hostvars, pairs_group)
     if pairs is None:

@@ -23,49 +23,49 @@ import re
 # whose effective role variables are not known, e.g. the partner of a host when the play runs
 # with --limit.
 DEFAULTS = {
-    'server_pairs_group': 'dhcp_failover',
-    'server_failover_role': None,
-    'server_failover_address': None,
-    'server_failover_port': 647,
-    'server_interfaces': None,
-    'server_failover_peer_name': None,
-    'server_failover_mode': 'load_balance',
-    'server_failover_split': 128,
-    'server_failover_hba': None,
-    'server_failover_max_response_delay': 60,
-    'server_failover_max_unacked_updates': 10,
-    'server_failover_load_balance_max_seconds': 3,
-    'server_failover_mclt': 3600,
-    'server_failover_auto_partner_down': 0,
-    'server_omapi_enabled': True,
-    'server_omapi_port': 7911,
-    'server_omapi_key_name': 'omapi_key',
-    'server_omapi_algorithm': 'hmac-sha256',
-    'server_authoritative': True,
-    'server_default_lease_time': 600,
-    'server_max_lease_time': 7200,
-    'server_ping_check': True,
-    'server_ddns_update_style': 'none',
-    'server_global_options': {},
-    'server_subnets': [],
-    'server_shared_networks': [],
-    'server_host_reservations': [],
-    'server_raw_global': '',
-    'server_firewall_enabled': False,
-    'server_firewall_extra_omapi_sources': [],
+    'dhcp_failover_pairs_group': 'dhcp_failover',
+    'dhcp_failover_role': None,
+    'dhcp_failover_address': None,
+    'dhcp_failover_port': 647,
+    'dhcp_failover_interfaces': None,
+    'dhcp_failover_peer_name': None,
+    'dhcp_failover_mode': 'load_balance',
+    'dhcp_failover_split': 128,
+    'dhcp_failover_hba': None,
+    'dhcp_failover_max_response_delay': 60,
+    'dhcp_failover_max_unacked_updates': 10,
+    'dhcp_failover_load_balance_max_seconds': 3,
+    'dhcp_failover_mclt': 3600,
+    'dhcp_failover_auto_partner_down': 0,
+    'dhcp_failover_omapi_enabled': True,
+    'dhcp_failover_omapi_port': 7911,
+    'dhcp_failover_omapi_key_name': 'omapi_key',
+    'dhcp_failover_omapi_algorithm': 'hmac-sha256',
+    'dhcp_failover_authoritative': True,
+    'dhcp_failover_default_lease_time': 600,
+    'dhcp_failover_max_lease_time': 7200,
+    'dhcp_failover_ping_check': True,
+    'dhcp_failover_ddns_update_style': 'none',
+    'dhcp_failover_global_options': {},
+    'dhcp_failover_subnets': [],
+    'dhcp_failover_shared_networks': [],
+    'dhcp_failover_reservations': [],
+    'dhcp_failover_raw_global': '',
+    'dhcp_failover_firewall_enabled': False,
+    'dhcp_failover_firewall_extra_omapi_sources': [],
 }
 
 # Set per host; everything else in DEFAULTS is a pair setting both peers must share.
 HOST_VARIABLES = (
-    'server_failover_role',
-    'server_failover_address',
-    'server_failover_port',
-    'server_interfaces',
-    'server_firewall_enabled',
-    'server_firewall_extra_omapi_sources',
+    'dhcp_failover_role',
+    'dhcp_failover_address',
+    'dhcp_failover_port',
+    'dhcp_failover_interfaces',
+    'dhcp_failover_firewall_enabled',
+    'dhcp_failover_firewall_extra_omapi_sources',
 )
 SHARED_VARIABLES = tuple(
-    name for name in DEFAULTS if name not in HOST_VARIABLES and name != 'server_pairs_group'
+    name for name in DEFAULTS if name not in HOST_VARIABLES and name != 'dhcp_failover_pairs_group'
 )
 
 MODES = ('load_balance', 'hot_standby')
@@ -306,13 +306,13 @@ def _subnet(check, variable, subnet):
 def _network_content(check, settings):
     """Validate and normalise the network content (subnets, shared networks, reservations)."""
     subnets = []
-    for index, subnet in enumerate(check.sequence('server_subnets', settings['server_subnets'])):
-        subnets.append(_subnet(check, 'server_subnets[%d]' % index, subnet))
+    for index, subnet in enumerate(check.sequence('dhcp_failover_subnets', settings['dhcp_failover_subnets'])):
+        subnets.append(_subnet(check, 'dhcp_failover_subnets[%d]' % index, subnet))
     shared_networks = []
     names = set()
-    for index, shared in enumerate(check.sequence('server_shared_networks',
-                                                  settings['server_shared_networks'])):
-        variable = 'server_shared_networks[%d]' % index
+    for index, shared in enumerate(check.sequence('dhcp_failover_shared_networks',
+                                                  settings['dhcp_failover_shared_networks'])):
+        variable = 'dhcp_failover_shared_networks[%d]' % index
         check.mapping(variable, shared, SHARED_NETWORK_KEYS)
         name = check.string(variable + '.name', shared.get('name'), NAME_RE, 'shared-network name')
         if name in names:
@@ -354,7 +354,7 @@ def _check_ranges(check, all_subnets, peer_addresses):
                                       other['variable']))
                 seen_ranges.append(item)
     if not seen_ranges:
-        check.fail('server_subnets', 'the pair serves no range: dhcpd refuses a failover peer '
+        check.fail('dhcp_failover_subnets', 'the pair serves no range: dhcpd refuses a failover peer '
                    'without pools (give at least one subnet a pool with a range)')
     return seen_ranges
 
@@ -362,8 +362,8 @@ def _check_ranges(check, all_subnets, peer_addresses):
 def _reservations(check, value, ranges):
     result = []
     names = set()
-    for index, item in enumerate(check.sequence('server_host_reservations', value)):
-        variable = 'server_host_reservations[%d]' % index
+    for index, item in enumerate(check.sequence('dhcp_failover_reservations', value)):
+        variable = 'dhcp_failover_reservations[%d]' % index
         check.mapping(variable, item, RESERVATION_KEYS)
         name = check.string(variable + '.name', item.get('name'), NAME_RE, 'host name')
         if name in names:
@@ -418,13 +418,13 @@ def effective_settings(hostvars, defaults=None):
     """Return the role variables in effect for one host.
 
     ``hostvars`` is that host's variables.  When the role ran on the host it recorded its
-    complete view (inventory, play vars, role defaults) in ``__server_settings``; otherwise
+    complete view (inventory, play vars, role defaults) in ``__dhcp_failover_settings``; otherwise
     the inventory values are laid over the role defaults.
     """
     settings = dict(DEFAULTS)
     if defaults:
         settings.update((key, value) for key, value in defaults.items() if key in DEFAULTS)
-    recorded = hostvars.get('__server_settings')
+    recorded = hostvars.get('__dhcp_failover_settings')
     source = recorded if isinstance(recorded, dict) else hostvars
     for name in DEFAULTS:
         if name in source:
@@ -437,11 +437,11 @@ def _normalise_shared(check, settings):
     result = {}
     for name in SHARED_VARIABLES:
         value = settings[name]
-        if name in ('server_subnets', 'server_shared_networks', 'server_host_reservations') and value is None:
+        if name in ('dhcp_failover_subnets', 'dhcp_failover_shared_networks', 'dhcp_failover_reservations') and value is None:
             value = []
-        if name == 'server_global_options' and value is None:
+        if name == 'dhcp_failover_global_options' and value is None:
             value = {}
-        if name == 'server_raw_global' and value is None:
+        if name == 'dhcp_failover_raw_global' and value is None:
             value = ''
         result[name] = value
     return result
@@ -449,36 +449,36 @@ def _normalise_shared(check, settings):
 
 def _host_part(check, host, settings, hostvars):
     default_ipv4, all_ipv4 = _facts(hostvars)
-    role = settings['server_failover_role']
+    role = settings['dhcp_failover_role']
     if role is not None:
-        check.choice('server_failover_role', role, ROLES)
-    address = settings['server_failover_address']
+        check.choice('dhcp_failover_role', role, ROLES)
+    address = settings['dhcp_failover_address']
     if address is None or address == '':
         address = default_ipv4.get('address')
         if not address:
-            check.fail('server_failover_address', 'not set, and the fact ansible_default_ipv4.address '
+            check.fail('dhcp_failover_address', 'not set, and the fact ansible_default_ipv4.address '
                        'is unknown for this host (set it, or gather facts)')
-    address = check.address('server_failover_address', address)
+    address = check.address('dhcp_failover_address', address)
     if all_ipv4 is not None and str(address) not in [str(item) for item in all_ipv4]:
-        check.fail('server_failover_address', '%s is not an address of this host (it has: %s)'
+        check.fail('dhcp_failover_address', '%s is not an address of this host (it has: %s)'
                    % (address, ', '.join(str(item) for item in all_ipv4) or 'none'))
-    port = check.integer('server_failover_port', settings['server_failover_port'], 1, 65535)
-    interfaces = settings['server_interfaces']
+    port = check.integer('dhcp_failover_port', settings['dhcp_failover_port'], 1, 65535)
+    interfaces = settings['dhcp_failover_interfaces']
     if interfaces is None or interfaces == []:
         interface = default_ipv4.get('interface')
         if not interface:
-            check.fail('server_interfaces', 'not set, and the fact ansible_default_ipv4.interface '
+            check.fail('dhcp_failover_interfaces', 'not set, and the fact ansible_default_ipv4.interface '
                        'is unknown for this host (set it, or gather facts)')
         interfaces = [interface]
     if isinstance(interfaces, str):
         interfaces = [interfaces]
-    interfaces = check.sequence('server_interfaces', interfaces)
+    interfaces = check.sequence('dhcp_failover_interfaces', interfaces)
     for index, interface in enumerate(interfaces):
-        check.string('server_interfaces[%d]' % index, interface, INTERFACE_RE, 'interface name')
+        check.string('dhcp_failover_interfaces[%d]' % index, interface, INTERFACE_RE, 'interface name')
     firewall = {
-        'enabled': check.boolean('server_firewall_enabled', settings['server_firewall_enabled']),
-        'extra_omapi_sources': _sources(check, 'server_firewall_extra_omapi_sources',
-                                        settings['server_firewall_extra_omapi_sources']),
+        'enabled': check.boolean('dhcp_failover_firewall_enabled', settings['dhcp_failover_firewall_enabled']),
+        'extra_omapi_sources': _sources(check, 'dhcp_failover_firewall_extra_omapi_sources',
+                                        settings['dhcp_failover_firewall_extra_omapi_sources']),
     }
     return {'role': role, 'address': address, 'port': port, 'interfaces': list(interfaces),
             'firewall': firewall}
@@ -502,16 +502,16 @@ def _sources(check, variable, value):
 
 def _pair_part(check, pair, settings):
     """Validate the shared settings of one pair (as seen on one of its hosts)."""
-    peer_name = settings['server_failover_peer_name'] or pair
-    check.string('server_failover_peer_name', peer_name, NAME_RE,
+    peer_name = settings['dhcp_failover_peer_name'] or pair
+    check.string('dhcp_failover_peer_name', peer_name, NAME_RE,
                  'failover peer name (letters, digits, dot, dash, underscore; at most 63)')
-    mode = check.choice('server_failover_mode', settings['server_failover_mode'], MODES)
-    split = check.integer('server_failover_split', settings['server_failover_split'], 0, 256)
-    hba = settings['server_failover_hba']
+    mode = check.choice('dhcp_failover_mode', settings['dhcp_failover_mode'], MODES)
+    split = check.integer('dhcp_failover_split', settings['dhcp_failover_split'], 0, 256)
+    hba = settings['dhcp_failover_hba']
     if hba:
-        check.string('server_failover_hba', hba, HBA_RE, 'hba (32 colon-separated hex bytes)')
+        check.string('dhcp_failover_hba', hba, HBA_RE, 'hba (32 colon-separated hex bytes)')
         if mode == 'hot_standby':
-            check.fail('server_failover_hba', 'hba is a load_balance setting; hot_standby always '
+            check.fail('dhcp_failover_hba', 'hba is a load_balance setting; hot_standby always '
                        'writes split 256')
     else:
         hba = None
@@ -520,39 +520,39 @@ def _pair_part(check, pair, settings):
         'mode': mode,
         'split': 256 if mode == 'hot_standby' else split,
         'hba': hba,
-        'mclt': check.integer('server_failover_mclt', settings['server_failover_mclt'], 1),
-        'max_response_delay': check.integer('server_failover_max_response_delay',
-                                            settings['server_failover_max_response_delay'], 1),
-        'max_unacked_updates': check.integer('server_failover_max_unacked_updates',
-                                             settings['server_failover_max_unacked_updates'], 1),
+        'mclt': check.integer('dhcp_failover_mclt', settings['dhcp_failover_mclt'], 1),
+        'max_response_delay': check.integer('dhcp_failover_max_response_delay',
+                                            settings['dhcp_failover_max_response_delay'], 1),
+        'max_unacked_updates': check.integer('dhcp_failover_max_unacked_updates',
+                                             settings['dhcp_failover_max_unacked_updates'], 1),
         'load_balance_max_seconds': check.integer(
-            'server_failover_load_balance_max_seconds',
-            settings['server_failover_load_balance_max_seconds'], 1),
-        'auto_partner_down': check.integer('server_failover_auto_partner_down',
-                                           settings['server_failover_auto_partner_down'], 0),
+            'dhcp_failover_load_balance_max_seconds',
+            settings['dhcp_failover_load_balance_max_seconds'], 1),
+        'auto_partner_down': check.integer('dhcp_failover_auto_partner_down',
+                                           settings['dhcp_failover_auto_partner_down'], 0),
         'omapi': {
-            'enabled': check.boolean('server_omapi_enabled', settings['server_omapi_enabled']),
-            'port': check.integer('server_omapi_port', settings['server_omapi_port'], 1, 65535),
-            'key_name': check.string('server_omapi_key_name', settings['server_omapi_key_name'],
+            'enabled': check.boolean('dhcp_failover_omapi_enabled', settings['dhcp_failover_omapi_enabled']),
+            'port': check.integer('dhcp_failover_omapi_port', settings['dhcp_failover_omapi_port'], 1, 65535),
+            'key_name': check.string('dhcp_failover_omapi_key_name', settings['dhcp_failover_omapi_key_name'],
                                      NAME_RE, 'key name'),
-            'algorithm': check.choice('server_omapi_algorithm', settings['server_omapi_algorithm'],
+            'algorithm': check.choice('dhcp_failover_omapi_algorithm', settings['dhcp_failover_omapi_algorithm'],
                                       OMAPI_ALGORITHMS),
         },
-        'authoritative': check.boolean('server_authoritative', settings['server_authoritative']),
-        'default_lease_time': check.integer('server_default_lease_time',
-                                            settings['server_default_lease_time'], 1),
-        'max_lease_time': check.integer('server_max_lease_time', settings['server_max_lease_time'], 1),
-        'ping_check': check.boolean('server_ping_check', settings['server_ping_check']),
-        'ddns_update_style': check.choice('server_ddns_update_style',
-                                          settings['server_ddns_update_style'], DDNS_STYLES),
-        'global_options': _options(check, 'server_global_options', settings['server_global_options']),
-        'raw_global': settings['server_raw_global'] or '',
+        'authoritative': check.boolean('dhcp_failover_authoritative', settings['dhcp_failover_authoritative']),
+        'default_lease_time': check.integer('dhcp_failover_default_lease_time',
+                                            settings['dhcp_failover_default_lease_time'], 1),
+        'max_lease_time': check.integer('dhcp_failover_max_lease_time', settings['dhcp_failover_max_lease_time'], 1),
+        'ping_check': check.boolean('dhcp_failover_ping_check', settings['dhcp_failover_ping_check']),
+        'ddns_update_style': check.choice('dhcp_failover_ddns_update_style',
+                                          settings['dhcp_failover_ddns_update_style'], DDNS_STYLES),
+        'global_options': _options(check, 'dhcp_failover_global_options', settings['dhcp_failover_global_options']),
+        'raw_global': settings['dhcp_failover_raw_global'] or '',
     }
     if result['default_lease_time'] > result['max_lease_time']:
-        check.fail('server_default_lease_time', 'default lease time %d is longer than '
-                   'server_max_lease_time %d' % (result['default_lease_time'], result['max_lease_time']))
+        check.fail('dhcp_failover_default_lease_time', 'default lease time %d is longer than '
+                   'dhcp_failover_max_lease_time %d' % (result['default_lease_time'], result['max_lease_time']))
     if not isinstance(result['raw_global'], str):
-        check.fail('server_raw_global', 'must be a string of dhcpd statements')
+        check.fail('dhcp_failover_raw_global', 'must be a string of dhcpd statements')
     subnets, shared_networks = _network_content(check, settings)
     result['_subnets'] = subnets
     result['_shared_networks'] = shared_networks
@@ -569,7 +569,7 @@ def _assign_roles(pair, hosts, parts):
     if role_second is None:
         return {first: role_first, second: 'secondary' if role_first == 'primary' else 'primary'}
     if role_first == role_second:
-        raise PairError(pair, second, 'server_failover_role',
+        raise PairError(pair, second, 'dhcp_failover_role',
                         'both %s and %s are %s; a pair needs exactly one primary and one secondary'
                         % (first, second, role_first))
     return {first: role_first, second: role_second}
@@ -577,7 +577,7 @@ def _assign_roles(pair, hosts, parts):
 
 def _validate_pair(pair, hosts, settings_by_host, hostvars_by_host):
     if len(hosts) != 2:
-        raise PairError(pair, ', '.join(hosts) or '(none)', 'server_pairs_group',
+        raise PairError(pair, ', '.join(hosts) or '(none)', 'dhcp_failover_pairs_group',
                         'a pair group must hold exactly two hosts, it holds %d' % len(hosts))
     first, second = hosts
     # The peers must agree on every shared setting: compare them before anything else.
@@ -595,7 +595,7 @@ def _validate_pair(pair, hosts, settings_by_host, hostvars_by_host):
                                  hostvars_by_host[host])
     roles = _assign_roles(pair, hosts, parts)
     if parts[first]['address'] == parts[second]['address']:
-        raise PairError(pair, second, 'server_failover_address',
+        raise PairError(pair, second, 'dhcp_failover_address',
                         'both peers use %s; the two failover addresses must differ'
                         % parts[first]['address'])
     check = _Checker(pair, first)
@@ -604,18 +604,18 @@ def _validate_pair(pair, hosts, settings_by_host, hostvars_by_host):
     if common['omapi']['enabled']:
         for host in hosts:
             if parts[host]['port'] == omapi_port:
-                raise PairError(pair, host, 'server_omapi_port',
+                raise PairError(pair, host, 'dhcp_failover_omapi_port',
                                 'OMAPI port %d is also the failover port of %s' % (omapi_port, host))
     all_subnets = list(common['_subnets'])
     for shared_network in common['_shared_networks']:
         all_subnets.extend(shared_network['subnets'])
     ranges = _check_ranges(check, all_subnets, [(host, parts[host]['address']) for host in hosts])
-    common['host_reservations'] = _reservations(check, settings_by_host[first]['server_host_reservations'],
+    common['host_reservations'] = _reservations(check, settings_by_host[first]['dhcp_failover_reservations'],
                                                 ranges)
     for host in hosts:
         for reservation in common['host_reservations']:
             if reservation['address'] == str(parts[host]['address']):
-                raise PairError(pair, first, 'server_host_reservations',
+                raise PairError(pair, first, 'dhcp_failover_reservations',
                                 'host %s reserves %s, the failover address of %s'
                                 % (reservation['name'], reservation['address'], host))
     common['subnets'] = [_public_subnet(subnet) for subnet in common.pop('_subnets')]
@@ -634,17 +634,17 @@ def derive_pair(hostvars, pairs, inventory_hostname, defaults=None, pairs_group=
     ``pairs``: pair (group) name -> list of its host names, in inventory order.
     ``defaults``: role defaults to use where a host's effective settings are unknown.
     """
-    pairs_group = pairs_group or DEFAULTS['server_pairs_group']
+    pairs_group = pairs_group or DEFAULTS['dhcp_failover_pairs_group']
     owner = {}
     for pair, hosts in pairs.items():
         for host in hosts:
             if host in owner:
-                raise PairError(pair, host, 'server_pairs_group',
+                raise PairError(pair, host, 'dhcp_failover_pairs_group',
                                 'host is in two pairs (%s and %s); a host serves one pair'
                                 % (owner[host], pair))
             owner[host] = pair
     if not pairs:
-        raise PairError('(none)', inventory_hostname, 'server_pairs_group',
+        raise PairError('(none)', inventory_hostname, 'dhcp_failover_pairs_group',
                         'group %r has no pair groups (child groups of two hosts each)' % pairs_group)
     result = None
     for pair, hosts in pairs.items():
@@ -682,6 +682,6 @@ def derive_pair(hostvars, pairs, inventory_hostname, defaults=None, pairs_group=
                 derived['split'] = None
             result = derived
     if result is None:
-        raise PairError('(none)', inventory_hostname, 'server_pairs_group',
+        raise PairError('(none)', inventory_hostname, 'dhcp_failover_pairs_group',
                         'host is not in any pair group under %r' % pairs_group)
     return result

@@ -108,7 +108,7 @@ EXAMPLES = r"""
     peer: dhcp-failover
     state: shutdown
     key_name: omapi_key
-    key_secret: "{{ server_omapi_secret }}"
+    key_secret: "{{ dhcp_failover_omapi_secret }}"
     wait: true
 
 - name: Bring the server back after maintenance
@@ -116,7 +116,7 @@ EXAMPLES = r"""
     peer: dhcp-failover
     state: recover
     key_name: omapi_key
-    key_secret: "{{ server_omapi_secret }}"
+    key_secret: "{{ dhcp_failover_omapi_secret }}"
     wait: true
     timeout: 300
 
@@ -126,7 +126,7 @@ EXAMPLES = r"""
     state: partner-down
     key_name: omapi_key
     key_algorithm: hmac-md5
-    key_secret: "{{ server_omapi_secret }}"
+    key_secret: "{{ dhcp_failover_omapi_secret }}"
 """
 
 RETURN = r"""

@@ -2,7 +2,7 @@
 # Copyright (c) dhcp.failover contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The role's nftables firewall (server_firewall_enabled) against lab containers.
+"""The role's nftables firewall (dhcp_failover_firewall_enabled) against lab containers.
 
 Network dhcpf-capture-fw (10.231.28.0/24): the pair p (.2) and s (.3), a stranger x (.4) on the
 same wire, a DHCP client c (.5). With the firewall on, the pair still reaches `normal` and serves
@@ -35,10 +35,10 @@ PLAYBOOK = """
 """
 
 PAIR_VARS = {
-    'server_failover_peer_name': 'dhcp-failover',
-    'server_failover_mclt': 30,          # a first start waits up to MCLT in recover
-    'server_firewall_enabled': True,
-    'server_subnets': [{
+    'dhcp_failover_peer_name': 'dhcp-failover',
+    'dhcp_failover_mclt': 30,          # a first start waits up to MCLT in recover
+    'dhcp_failover_firewall_enabled': True,
+    'dhcp_failover_subnets': [{
         'network': NET + '.0/24',
         'routers': [NET + '.254'],
         'domain_name_servers': [NET + '.254'],
@@ -56,7 +56,7 @@ class Runner:
     def run(self, pair_vars=None, host_vars=None, args=(), playbook=PLAYBOOK):
         self.count += 1
         variables = copy.deepcopy(PAIR_VARS)
-        variables['server_omapi_key_dir'] = str(self.tmp / 'keys')
+        variables['dhcp_failover_omapi_key_dir'] = str(self.tmp / 'keys')
         variables.update(pair_vars or {})
         hosts = {}
         for host in ('p', 's'):
@@ -207,7 +207,7 @@ OMAPI_READ = """
         peer: dhcp-failover
         state: shutdown
         key_name: omapi_key
-        key_secret: "{{ lookup('ansible.builtin.file', server_omapi_key_dir ~ '/office.omapi_key') }}"
+        key_secret: "{{ lookup('ansible.builtin.file', dhcp_failover_omapi_key_dir ~ '/office.omapi_key') }}"
       check_mode: true
       register: omapi
     - name: Show it
@@ -237,7 +237,7 @@ def test_check_diff_shows_the_rules_change_without_making_it(converged, lab):
     runner, _ignored, _ignored = converged
     state = 'cat /etc/nftables.d/dhcp-failover.nft; nft -s list table inet dhcp_failover'
     before = {host: lab.exec(host, state).stdout for host in ('p', 's')}
-    rc, output = runner.run(host_vars={'p': {'server_firewall_extra_omapi_sources': [X]}},
+    rc, output = runner.run(host_vars={'p': {'dhcp_failover_firewall_extra_omapi_sources': [X]}},
                             args=('--check', '--diff'))
     assert rc == 0, output
     assert '+        tcp dport %d ip saddr { %s } counter accept' % (OMAPI, X) in output, output
@@ -247,7 +247,7 @@ def test_check_diff_shows_the_rules_change_without_making_it(converged, lab):
 
 def test_extra_omapi_source_is_admitted_on_that_host_only(converged, lab):
     runner, _ignored, _ignored = converged
-    rc, output = runner.run(host_vars={'p': {'server_firewall_extra_omapi_sources': [X]}})
+    rc, output = runner.run(host_vars={'p': {'dhcp_failover_firewall_extra_omapi_sources': [X]}})
     assert rc == 0, output
     assert recap(output)['p']['changed'] >= 1 and recap(output)['s']['changed'] == 0, output
     assert 'RUNNING HANDLER [dhcp.failover.server : Reload the dhcpd firewall]' in output, output
@@ -299,7 +299,7 @@ def test_rules_survive_a_restart(converged, lab):
 
 def test_turning_it_off_removes_everything(converged, lab):
     runner, _ignored, _ignored = converged
-    rc, output = runner.run(pair_vars={'server_firewall_enabled': False})
+    rc, output = runner.run(pair_vars={'dhcp_failover_firewall_enabled': False})
     assert rc == 0, output
     for host, address in (('p', P), ('s', S)):
         assert table(lab, host).returncode != 0
@@ -310,6 +310,6 @@ def test_turning_it_off_removes_everything(converged, lab):
         assert connects(lab, 'x', address, 647)[0]
         log = lab.exec(host, 'journalctl -u isc-dhcp-server --no-pager -o cat', check=False).stdout
         assert 'failover: listener: no matching state' in log
-    rc, output = runner.run(pair_vars={'server_firewall_enabled': False})
+    rc, output = runner.run(pair_vars={'dhcp_failover_firewall_enabled': False})
     assert rc == 0, output
     assert all(counts['changed'] == 0 for counts in recap(output).values()), output

@@ -29,9 +29,9 @@ PLAYBOOK = """
 """
 
 PAIR_VARS = {
-    'server_failover_peer_name': 'dhcp-failover',
-    'server_failover_mclt': 30,          # a first start waits up to MCLT in recover
-    'server_subnets': [{
+    'dhcp_failover_peer_name': 'dhcp-failover',
+    'dhcp_failover_mclt': 30,          # a first start waits up to MCLT in recover
+    'dhcp_failover_subnets': [{
         'network': '10.231.22.0/24',
         'routers': ['10.231.22.254'],
         'domain_name_servers': ['10.231.22.254'],
@@ -50,7 +50,7 @@ class Runner:
     def run(self, pair_vars=None, host_vars=None, extra_pairs=None, hosts='dhcp_failover', args=()):
         self.count += 1
         variables = copy.deepcopy(PAIR_VARS)
-        variables['server_omapi_key_dir'] = str(self.tmp / 'keys')
+        variables['dhcp_failover_omapi_key_dir'] = str(self.tmp / 'keys')
         variables.update(pair_vars or {})
         inventory = self.tmp / ('inventory%d.yml' % self.count)
         inventory.write_text(yaml.safe_dump(self.lab.inventory(
@@ -95,7 +95,7 @@ def test_second_run_changes_nothing(converged):
 def test_check_diff_shows_a_change_without_making_it(converged, lab_pair):
     runner, _ignored = converged
     before = {host: lab_pair.snapshot(host) for host in ('p', 's')}
-    rc, output = runner.run(pair_vars={'server_failover_mclt': 60}, args=('--check', '--diff'))
+    rc, output = runner.run(pair_vars={'dhcp_failover_mclt': 60}, args=('--check', '--diff'))
     assert rc == 0, output
     assert '-    mclt 30;' in output and '+    mclt 60;' in output, output
     # p: dhcpd.conf and the (check-mode) restart handler; s has no mclt, so no change
@@ -116,31 +116,31 @@ def test_secret_never_shown(converged, lab_pair):
 
 # (id, run arguments, expected text naming pair, host and variable)
 BAD = [
-    ('two-primaries', {'host_vars': {'p': {'server_failover_role': 'primary'}, 's': {'server_failover_role': 'primary'}}},
-     'pair office, host s, variable server_failover_role: both p and s are primary'),
-    ('split-out-of-range', {'pair_vars': {'server_failover_split': 300}},
-     'pair office, host p, variable server_failover_split: must be at most 256'),
-    ('peers-disagree', {'host_vars': {'s': {'server_failover_mclt': 60}}},
-     'pair office, host s, variable server_failover_mclt: differs between the peers'),
-    ('address-not-local', {'host_vars': {'p': {'server_failover_address': '10.231.22.9'}}},
-     'pair office, host p, variable server_failover_address: 10.231.22.9 is not an address of this host'),
-    ('range-outside-subnet', {'pair_vars': {'server_subnets': [dict(PAIR_VARS['server_subnets'][0], pools=[
+    ('two-primaries', {'host_vars': {'p': {'dhcp_failover_role': 'primary'}, 's': {'dhcp_failover_role': 'primary'}}},
+     'pair office, host s, variable dhcp_failover_role: both p and s are primary'),
+    ('split-out-of-range', {'pair_vars': {'dhcp_failover_split': 300}},
+     'pair office, host p, variable dhcp_failover_split: must be at most 256'),
+    ('peers-disagree', {'host_vars': {'s': {'dhcp_failover_mclt': 60}}},
+     'pair office, host s, variable dhcp_failover_mclt: differs between the peers'),
+    ('address-not-local', {'host_vars': {'p': {'dhcp_failover_address': '10.231.22.9'}}},
+     'pair office, host p, variable dhcp_failover_address: 10.231.22.9 is not an address of this host'),
+    ('range-outside-subnet', {'pair_vars': {'dhcp_failover_subnets': [dict(PAIR_VARS['dhcp_failover_subnets'][0], pools=[
         {'ranges': [{'start': '10.231.22.100', 'end': '10.231.23.10'}]}])]}},
-     'pair office, host p, variable server_subnets[0].pools[0].ranges[0]: range 10.231.22.100-10.231.23.10 is not inside'),
-    ('range-holds-peer', {'pair_vars': {'server_subnets': [dict(PAIR_VARS['server_subnets'][0], pools=[
+     'pair office, host p, variable dhcp_failover_subnets[0].pools[0].ranges[0]: range 10.231.22.100-10.231.23.10 is not inside'),
+    ('range-holds-peer', {'pair_vars': {'dhcp_failover_subnets': [dict(PAIR_VARS['dhcp_failover_subnets'][0], pools=[
         {'ranges': [{'start': '10.231.22.3', 'end': '10.231.22.50'}]}])]}},
-     'pair office, host p, variable server_subnets[0].pools[0].ranges[0]: range 10.231.22.3-10.231.22.50 contains the failover address 10.231.22.3 of s'),
-    ('pool-not-bound', {'pair_vars': {'server_subnets': [dict(PAIR_VARS['server_subnets'][0], pools=[
+     'pair office, host p, variable dhcp_failover_subnets[0].pools[0].ranges[0]: range 10.231.22.3-10.231.22.50 contains the failover address 10.231.22.3 of s'),
+    ('pool-not-bound', {'pair_vars': {'dhcp_failover_subnets': [dict(PAIR_VARS['dhcp_failover_subnets'][0], pools=[
         {'failover': False, 'ranges': [{'start': '10.231.22.100', 'end': '10.231.22.200'}]}])]}},
-     'pair office, host p, variable server_subnets[0].pools[0].failover: every pool'),
-    ('type-error-on-one-host', {'host_vars': {'s': {'server_failover_port': 'not-a-port'}}},
-     'pair office, host s, variable server_failover_port: must be an integer'),
+     'pair office, host p, variable dhcp_failover_subnets[0].pools[0].failover: every pool'),
+    ('type-error-on-one-host', {'host_vars': {'s': {'dhcp_failover_port': 'not-a-port'}}},
+     'pair office, host s, variable dhcp_failover_port: must be an integer'),
     ('other-pair-broken', {'hosts': 'office', 'extra_pairs': {'lab': {'hosts': {
-        'x1': {'server_failover_role': 'primary', 'server_failover_address': '10.9.0.1', 'server_interfaces': ['eth0']},
-        'x2': {'server_failover_role': 'primary', 'server_failover_address': '10.9.0.2', 'server_interfaces': ['eth0']}}}}},
-     'pair lab, host x2, variable server_failover_role: both x1 and x2 are primary'),
-    ('peer-name-invalid', {'pair_vars': {'server_failover_peer_name': 'dhcp failover'}},
-     "pair office, host p, variable server_failover_peer_name: 'dhcp failover' is not a valid failover peer name"),
+        'x1': {'dhcp_failover_role': 'primary', 'dhcp_failover_address': '10.9.0.1', 'dhcp_failover_interfaces': ['eth0']},
+        'x2': {'dhcp_failover_role': 'primary', 'dhcp_failover_address': '10.9.0.2', 'dhcp_failover_interfaces': ['eth0']}}}}},
+     'pair lab, host x2, variable dhcp_failover_role: both x1 and x2 are primary'),
+    ('peer-name-invalid', {'pair_vars': {'dhcp_failover_peer_name': 'dhcp failover'}},
+     "pair office, host p, variable dhcp_failover_peer_name: 'dhcp failover' is not a valid failover peer name"),
 ]
 
 

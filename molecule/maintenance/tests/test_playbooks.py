@@ -142,7 +142,7 @@ def test_drill_fails_over_to_the_secondary_and_back():
         "expected the secondary in communications-interrupted while the primary was stopped, saw %s"
         % report["secondary_state"])
     probe = report["probe"]
-    assert probe["ok"] is True and probe["server_host"] == SECONDARY and probe["client"] == CLIENT, (
+    assert probe["ok"] is True and probe["answered_by_host"] == SECONDARY and probe["client"] == CLIENT, (
         "expected %s to get a lease from %s, saw: %s" % (CLIENT, SECONDARY, probe["detail"]))
     assert probe["address"].startswith("10.231.4.1"), "expected a lease in 10.231.4.100-199, saw %r" % probe["address"]
     names = [step["step"] for step in report["steps"]]
@@ -187,7 +187,7 @@ def test_drill_by_kill():
     first = report["steps"][0]
     assert (report["method"], first["detail"]) == ("kill", "SIGKILL isc-dhcp-server"), (
         "expected the primary killed with SIGKILL, saw method %s, first step %r" % (report["method"], first["detail"]))
-    assert report["passed"] is True and report["probe"]["server_host"] == SECONDARY, (
+    assert report["passed"] is True and report["probe"]["answered_by_host"] == SECONDARY, (
         "expected the drill by kill to pass with a lease from %s, saw passed=%s, probe: %s" % (
             SECONDARY, report["passed"], report["probe"].get("detail")))
     assert_both_normal(status_report("after-kill-drill"), "after the drill by kill")

@@ -27,7 +27,7 @@ TEST_SECRET = 'dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI='
 KEY_FILE = '/etc/dhcp/omapi-key.conf'
 
 
-def inventory_hostvars(inventory, pairs_group=DEFAULTS['server_pairs_group'], interface='eth0'):
+def inventory_hostvars(inventory, pairs_group=DEFAULTS['dhcp_failover_pairs_group'], interface='eth0'):
     """(hostvars, pairs) of a YAML inventory of the shape docs/design.md describes.
 
     Each host gets the facts a real run would gather: its default interface is ``interface``
@@ -64,10 +64,10 @@ def _environment():
 def render(template, info, **extra):
     variables = {
         'ansible_managed': 'Ansible managed',
-        'server_pair_info': info,
-        'server_omapi_key_file': KEY_FILE,
-        'server_config_file': '/etc/dhcp/dhcpd.conf',
-        '__server_omapi_secret': TEST_SECRET,
+        'dhcp_failover_pair_info': info,
+        'dhcp_failover_omapi_key_file': KEY_FILE,
+        'dhcp_failover_config_file': '/etc/dhcp/dhcpd.conf',
+        '__dhcp_failover_omapi_secret': TEST_SECRET,
     }
     variables.update(extra)
     return _environment().get_template(template).render(**variables)

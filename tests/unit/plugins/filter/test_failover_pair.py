@@ -35,13 +35,13 @@ def test_filter_finds_pairs_from_groups_and_raises_filter_errors():
     groups = {'all': list(hostvars), 'dhcp_failover': list(hostvars), 'office': pairs['office'],
               'ungrouped': []}
     assert failover_pair(hostvars, groups, PRIMARY)['role'] == 'primary'
-    hostvars[SECONDARY]['server_failover_role'] = 'primary'
-    with pytest.raises(AnsibleFilterError, match='^pair office, host dhcp0374, variable server_failover_role: '):
+    hostvars[SECONDARY]['dhcp_failover_role'] = 'primary'
+    with pytest.raises(AnsibleFilterError, match='^pair office, host dhcp0374, variable dhcp_failover_role: '):
         failover_pair(hostvars, groups, PRIMARY)
 
 
 def test_filter_without_the_pairs_group():
-    with pytest.raises(AnsibleFilterError, match='variable server_pairs_group: the inventory has no group'):
+    with pytest.raises(AnsibleFilterError, match='variable dhcp_failover_pairs_group: the inventory has no group'):
         failover_pair({}, {'all': []}, 'x')
 
 

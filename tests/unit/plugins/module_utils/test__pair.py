@@ -30,13 +30,13 @@ SUBNET = {
 
 def seed_pair():
     """The seed's load-balancing pair: hostvars and pairs, as the filter receives them."""
-    common = {'server_failover_peer_name': 'dhcp-failover', 'server_subnets': [copy.deepcopy(SUBNET)]}
+    common = {'dhcp_failover_peer_name': 'dhcp-failover', 'dhcp_failover_subnets': [copy.deepcopy(SUBNET)]}
     hostvars = {
-        'dhcp0375': dict(common, server_failover_role='primary', server_failover_address='192.168.1.2',
+        'dhcp0375': dict(common, dhcp_failover_role='primary', dhcp_failover_address='192.168.1.2',
                          ansible_facts={'default_ipv4': {'address': '192.168.1.2', 'interface': 'eth0'},
                                         'all_ipv4_addresses': ['192.168.1.2']}),
-        'dhcp0374': dict(copy.deepcopy(common), server_failover_role='secondary',
-                         server_failover_address='192.168.1.1',
+        'dhcp0374': dict(copy.deepcopy(common), dhcp_failover_role='secondary',
+                         dhcp_failover_address='192.168.1.1',
                          ansible_facts={'default_ipv4': {'address': '192.168.1.1', 'interface': 'eth0'},
                                         'all_ipv4_addresses': ['192.168.1.1']}),
     }
@@ -51,7 +51,7 @@ def both(hostvars, **values):
 def subnet_of(hostvars, **changes):
     subnet = copy.deepcopy(SUBNET)
     subnet.update(changes)
-    both(hostvars, server_subnets=[subnet])
+    both(hostvars, dhcp_failover_subnets=[subnet])
 
 
 def ranges(hostvars, *pairs):
@@ -80,7 +80,7 @@ def test_firewall_is_off_by_default_and_per_host():
     hostvars, pairs = seed_pair()
     assert derive_pair(hostvars, pairs, 'dhcp0375')['firewall'] == {'enabled': False, 'extra_omapi_sources': []}
     # A host setting, not a pair setting: one peer may have it and the other not.
-    hostvars['dhcp0374'].update(server_firewall_enabled=True, server_firewall_extra_omapi_sources=[
+    hostvars['dhcp0374'].update(dhcp_failover_firewall_enabled=True, dhcp_failover_firewall_extra_omapi_sources=[
         '2001:db8::/64', '198.51.100.128/25', '192.0.2.10', '198.51.100.0/24', '2001:db8:1::5/128',
         '192.0.2.10/32'])
     assert derive_pair(hostvars, pairs, 'dhcp0375')['firewall']['enabled'] is False
@@ -101,7 +101,7 @@ def test_seed_secondary_has_no_primary_only_settings():
 
 def test_partner_port_is_derived_from_the_other_host():
     hostvars, pairs = seed_pair()
-    hostvars['dhcp0374']['server_failover_port'] = 847
+    hostvars['dhcp0374']['dhcp_failover_port'] = 847
     assert derive_pair(hostvars, pairs, 'dhcp0375')['peer_port'] == 847
     assert derive_pair(hostvars, pairs, 'dhcp0374')['port'] == 847
 
@@ -109,29 +109,29 @@ def test_partner_port_is_derived_from_the_other_host():
 def test_default_roles_follow_inventory_order():
     hostvars, pairs = seed_pair()
     for host in hostvars:
-        del hostvars[host]['server_failover_role']
+        del hostvars[host]['dhcp_failover_role']
     assert derive_pair(hostvars, pairs, 'dhcp0375')['role'] == 'primary'
     assert derive_pair(hostvars, pairs, 'dhcp0374')['role'] == 'secondary'
 
 
 def test_one_explicit_role_gives_the_other_the_opposite():
     hostvars, pairs = seed_pair()
-    del hostvars['dhcp0375']['server_failover_role']
-    hostvars['dhcp0374']['server_failover_role'] = 'primary'
+    del hostvars['dhcp0375']['dhcp_failover_role']
+    hostvars['dhcp0374']['dhcp_failover_role'] = 'primary'
     assert derive_pair(hostvars, pairs, 'dhcp0375')['role'] == 'secondary'
 
 
 def test_address_and_interface_default_to_facts():
     hostvars, pairs = seed_pair()
     for host in hostvars:
-        del hostvars[host]['server_failover_address']
+        del hostvars[host]['dhcp_failover_address']
     info = derive_pair(hostvars, pairs, 'dhcp0374')
     assert (info['address'], info['peer_address'], info['interfaces']) == ('192.168.1.1', '192.168.1.2', ['eth0'])
 
 
 def test_hot_standby_is_split_256_with_lbms_on_both():
     hostvars, pairs = seed_pair()
-    both(hostvars, server_failover_mode='hot_standby')
+    both(hostvars, dhcp_failover_mode='hot_standby')
     primary = derive_pair(hostvars, pairs, 'dhcp0375')
     secondary = derive_pair(hostvars, pairs, 'dhcp0374')
     assert (primary['split'], primary['mclt']) == (256, 3600)
@@ -142,7 +142,7 @@ def test_hot_standby_is_split_256_with_lbms_on_both():
 def test_hba_replaces_split_on_the_primary():
     hostvars, pairs = seed_pair()
     hba = ':'.join(['aa'] * 16 + ['55'] * 16)
-    both(hostvars, server_failover_hba=hba)
+    both(hostvars, dhcp_failover_hba=hba)
     info = derive_pair(hostvars, pairs, 'dhcp0375')
     assert (info['hba'], info['split']) == (hba, None)
 
@@ -150,8 +150,8 @@ def test_hba_replaces_split_on_the_primary():
 def test_many_pairs_each_host_gets_its_own():
     hostvars, pairs = seed_pair()
     for host, address in (('lab1', '10.0.0.1'), ('lab2', '10.0.0.2')):
-        hostvars[host] = {'server_failover_address': address, 'server_interfaces': ['eth1'],
-                          'server_subnets': [{'network': '10.0.0.0/24', 'pools': [
+        hostvars[host] = {'dhcp_failover_address': address, 'dhcp_failover_interfaces': ['eth1'],
+                          'dhcp_failover_subnets': [{'network': '10.0.0.0/24', 'pools': [
                               {'ranges': [{'start': '10.0.0.100', 'end': '10.0.0.150'}]}]}]}
     pairs['lab'] = ['lab1', 'lab2']
     info = derive_pair(hostvars, pairs, 'lab2')
@@ -160,12 +160,12 @@ def test_many_pairs_each_host_gets_its_own():
 
 
 def test_recorded_settings_win_over_inventory():
-    """A host on which the role ran records play vars and role defaults in __server_settings."""
+    """A host on which the role ran records play vars and role defaults in __dhcp_failover_settings."""
     hostvars, pairs = seed_pair()
     for host in hostvars:
-        hostvars[host]['__server_settings'] = dict(
+        hostvars[host]['__dhcp_failover_settings'] = dict(
             (k, v) for k, v in hostvars[host].items() if k.startswith('server_'))
-        hostvars[host]['__server_settings']['server_failover_mclt'] = 30
+        hostvars[host]['__dhcp_failover_settings']['dhcp_failover_mclt'] = 30
     assert derive_pair(hostvars, pairs, 'dhcp0375')['mclt'] == 30
 
 
@@ -224,144 +224,144 @@ def _host_in_two_pairs(hostvars, pairs):
 
 
 def _no_facts(hostvars, pairs):
-    del hostvars['dhcp0374']['server_failover_address']
+    del hostvars['dhcp0374']['dhcp_failover_address']
     del hostvars['dhcp0374']['ansible_facts']
 
 
 def _same_address_without_facts(hostvars, pairs):
     for host in hostvars:
         del hostvars[host]['ansible_facts']
-        hostvars[host].update(server_failover_address='192.168.1.2', server_interfaces=['eth0'])
+        hostvars[host].update(dhcp_failover_address='192.168.1.2', dhcp_failover_interfaces=['eth0'])
 
 
 def _no_pools(hostvars, pairs):
     subnet = copy.deepcopy(SUBNET)
     del subnet['pools']
-    both(hostvars, server_subnets=[subnet])
+    both(hostvars, dhcp_failover_subnets=[subnet])
 
 
 def _overlapping_subnets(hostvars, pairs):
-    both(hostvars, server_subnets=[copy.deepcopy(SUBNET), dict(copy.deepcopy(SUBNET), network='192.168.0.0/23')])
+    both(hostvars, dhcp_failover_subnets=[copy.deepcopy(SUBNET), dict(copy.deepcopy(SUBNET), network='192.168.0.0/23')])
 
 
 def _overlap_in_shared_network(hostvars, pairs):
-    both(hostvars, server_shared_networks=[{'name': 'campus', 'subnets': [{
+    both(hostvars, dhcp_failover_shared_networks=[{'name': 'campus', 'subnets': [{
         'network': '192.168.1.0/25', 'relay': True,
         'pools': [{'ranges': [{'start': '192.168.1.30', 'end': '192.168.1.60'}]}]}]}])
 
 
 def _reservation_in_pool(hostvars, pairs):
-    both(hostvars, server_host_reservations=[
+    both(hostvars, dhcp_failover_reservations=[
         {'name': 'printer', 'mac': '52:54:00:12:34:56', 'address': '192.168.1.150'}])
 
 
 def _reservation_bad_mac(hostvars, pairs):
-    both(hostvars, server_host_reservations=[
+    both(hostvars, dhcp_failover_reservations=[
         {'name': 'printer', 'mac': '52:54:00:12:34', 'address': '192.168.1.20'}])
 
 
 def _different_subnets(hostvars, pairs):
-    hostvars['dhcp0374']['server_subnets'][0]['pools'][0]['ranges'][0]['end'] = '192.168.1.210'
+    hostvars['dhcp0374']['dhcp_failover_subnets'][0]['pools'][0]['ranges'][0]['end'] = '192.168.1.210'
 
 
 HBA = ':'.join(['ff'] * 32)
 
 BAD = [
-    ('two-primaries', _set('dhcp0374', server_failover_role='primary'),
-     'office', 'dhcp0374', 'server_failover_role', 'both dhcp0375 and dhcp0374 are primary'),
-    ('two-secondaries', _set('dhcp0375', server_failover_role='secondary'),
-     'office', 'dhcp0374', 'server_failover_role', 'exactly one primary and one secondary'),
-    ('bad-role-name', _set('dhcp0375', server_failover_role='master'),
-     'office', 'dhcp0375', 'server_failover_role', "must be one of primary, secondary, got 'master'"),
+    ('two-primaries', _set('dhcp0374', dhcp_failover_role='primary'),
+     'office', 'dhcp0374', 'dhcp_failover_role', 'both dhcp0375 and dhcp0374 are primary'),
+    ('two-secondaries', _set('dhcp0375', dhcp_failover_role='secondary'),
+     'office', 'dhcp0374', 'dhcp_failover_role', 'exactly one primary and one secondary'),
+    ('bad-role-name', _set('dhcp0375', dhcp_failover_role='master'),
+     'office', 'dhcp0375', 'dhcp_failover_role', "must be one of primary, secondary, got 'master'"),
     ('three-hosts', _three_hosts,
-     'office', 'dhcp0375, dhcp0374, dhcp0376', 'server_pairs_group', 'exactly two hosts, it holds 3'),
+     'office', 'dhcp0375, dhcp0374, dhcp0376', 'dhcp_failover_pairs_group', 'exactly two hosts, it holds 3'),
     ('host-in-two-pairs', _host_in_two_pairs,
-     'other', 'dhcp0374', 'server_pairs_group', 'host is in two pairs'),
-    ('same-address', _set('dhcp0374', server_failover_address='192.168.1.2'),
-     'office', 'dhcp0374', 'server_failover_address', 'is not an address of this host'),
+     'other', 'dhcp0374', 'dhcp_failover_pairs_group', 'host is in two pairs'),
+    ('same-address', _set('dhcp0374', dhcp_failover_address='192.168.1.2'),
+     'office', 'dhcp0374', 'dhcp_failover_address', 'is not an address of this host'),
     ('same-address-no-facts', _same_address_without_facts,
-     'office', 'dhcp0374', 'server_failover_address', 'both peers use 192.168.1.2'),
-    ('address-not-ipv4', _set('dhcp0375', server_failover_address='192.168.1.300'),
-     'office', 'dhcp0375', 'server_failover_address', 'is not an IPv4 address'),
+     'office', 'dhcp0374', 'dhcp_failover_address', 'both peers use 192.168.1.2'),
+    ('address-not-ipv4', _set('dhcp0375', dhcp_failover_address='192.168.1.300'),
+     'office', 'dhcp0375', 'dhcp_failover_address', 'is not an IPv4 address'),
     ('address-unknown', _no_facts,
-     'office', 'dhcp0374', 'server_failover_address', 'ansible_default_ipv4.address is unknown'),
-    ('port-out-of-range', _set('dhcp0375', server_failover_port=70000),
-     'office', 'dhcp0375', 'server_failover_port', 'must be at most 65535'),
-    ('split-over-256', _both(server_failover_split=300),
-     'office', 'dhcp0375', 'server_failover_split', 'must be at most 256, got 300'),
-    ('split-negative', _both(server_failover_split=-1),
-     'office', 'dhcp0375', 'server_failover_split', 'must be at least 0'),
-    ('mclt-zero', _both(server_failover_mclt=0),
-     'office', 'dhcp0375', 'server_failover_mclt', 'must be at least 1, got 0'),
-    ('mclt-not-int', _both(server_failover_mclt='an hour'),
-     'office', 'dhcp0375', 'server_failover_mclt', 'must be an integer'),
-    ('lbms-zero', _both(server_failover_load_balance_max_seconds=0),
-     'office', 'dhcp0375', 'server_failover_load_balance_max_seconds', 'must be at least 1'),
-    ('peer-name-quote', _both(server_failover_peer_name='dhcp "failover"'),
-     'office', 'dhcp0375', 'server_failover_peer_name', 'is not a valid failover peer name'),
-    ('bad-mode', _both(server_failover_mode='active_active'),
-     'office', 'dhcp0375', 'server_failover_mode', 'must be one of load_balance, hot_standby'),
-    ('hba-malformed', _both(server_failover_hba='ff:ff'),
-     'office', 'dhcp0375', 'server_failover_hba', 'is not a valid hba'),
-    ('hba-in-hot-standby', _both(server_failover_hba=HBA, server_failover_mode='hot_standby'),
-     'office', 'dhcp0375', 'server_failover_hba', 'hot_standby always writes split 256'),
-    ('peers-disagree-mode', _set('dhcp0374', server_failover_mode='hot_standby'),
-     'office', 'dhcp0374', 'server_failover_mode', 'differs between the peers'),
-    ('peers-disagree-peer-name', _set('dhcp0374', server_failover_peer_name='other'),
-     'office', 'dhcp0374', 'server_failover_peer_name', "dhcp0375 has 'dhcp-failover', dhcp0374 has 'other'"),
-    ('peers-disagree-mclt', _set('dhcp0375', server_failover_mclt=1800),
-     'office', 'dhcp0374', 'server_failover_mclt', 'differs between the peers'),
+     'office', 'dhcp0374', 'dhcp_failover_address', 'ansible_default_ipv4.address is unknown'),
+    ('port-out-of-range', _set('dhcp0375', dhcp_failover_port=70000),
+     'office', 'dhcp0375', 'dhcp_failover_port', 'must be at most 65535'),
+    ('split-over-256', _both(dhcp_failover_split=300),
+     'office', 'dhcp0375', 'dhcp_failover_split', 'must be at most 256, got 300'),
+    ('split-negative', _both(dhcp_failover_split=-1),
+     'office', 'dhcp0375', 'dhcp_failover_split', 'must be at least 0'),
+    ('mclt-zero', _both(dhcp_failover_mclt=0),
+     'office', 'dhcp0375', 'dhcp_failover_mclt', 'must be at least 1, got 0'),
+    ('mclt-not-int', _both(dhcp_failover_mclt='an hour'),
+     'office', 'dhcp0375', 'dhcp_failover_mclt', 'must be an integer'),
+    ('lbms-zero', _both(dhcp_failover_load_balance_max_seconds=0),
+     'office', 'dhcp0375', 'dhcp_failover_load_balance_max_seconds', 'must be at least 1'),
+    ('peer-name-quote', _both(dhcp_failover_peer_name='dhcp "failover"'),
+     'office', 'dhcp0375', 'dhcp_failover_peer_name', 'is not a valid failover peer name'),
+    ('bad-mode', _both(dhcp_failover_mode='active_active'),
+     'office', 'dhcp0375', 'dhcp_failover_mode', 'must be one of load_balance, hot_standby'),
+    ('hba-malformed', _both(dhcp_failover_hba='ff:ff'),
+     'office', 'dhcp0375', 'dhcp_failover_hba', 'is not a valid hba'),
+    ('hba-in-hot-standby', _both(dhcp_failover_hba=HBA, dhcp_failover_mode='hot_standby'),
+     'office', 'dhcp0375', 'dhcp_failover_hba', 'hot_standby always writes split 256'),
+    ('peers-disagree-mode', _set('dhcp0374', dhcp_failover_mode='hot_standby'),
+     'office', 'dhcp0374', 'dhcp_failover_mode', 'differs between the peers'),
+    ('peers-disagree-peer-name', _set('dhcp0374', dhcp_failover_peer_name='other'),
+     'office', 'dhcp0374', 'dhcp_failover_peer_name', "dhcp0375 has 'dhcp-failover', dhcp0374 has 'other'"),
+    ('peers-disagree-mclt', _set('dhcp0375', dhcp_failover_mclt=1800),
+     'office', 'dhcp0374', 'dhcp_failover_mclt', 'differs between the peers'),
     ('peers-disagree-ranges', _different_subnets,
-     'office', 'dhcp0374', 'server_subnets', 'differs between the peers'),
+     'office', 'dhcp0374', 'dhcp_failover_subnets', 'differs between the peers'),
     ('range-outside-subnet', _ranges(('192.168.1.120', '192.168.2.10')),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges[0]', 'is not inside subnet 192.168.1.0/24'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'is not inside subnet 192.168.1.0/24'),
     ('range-reversed', _ranges(('192.168.1.200', '192.168.1.120')),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges[0]', 'start 192.168.1.200 is after end 192.168.1.120'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'start 192.168.1.200 is after end 192.168.1.120'),
     ('range-bad-address', _ranges(('192.168.1.x', '192.168.1.120')),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges[0].start', 'is not an IPv4 address'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[0].start', 'is not an IPv4 address'),
     ('ranges-overlap', _ranges(('192.168.1.120', '192.168.1.160'), ('192.168.1.150', '192.168.1.200')),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges[1]', 'overlaps range 192.168.1.120-192.168.1.160'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[1]', 'overlaps range 192.168.1.120-192.168.1.160'),
     ('range-holds-peer-address', _ranges(('192.168.1.1', '192.168.1.1')),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges[0]', 'contains the failover address 192.168.1.1 of dhcp0374'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'contains the failover address 192.168.1.1 of dhcp0374'),
     ('range-holds-router', _subnet(routers=['192.168.1.130']),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges[0]', 'contains the router 192.168.1.130'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'contains the router 192.168.1.130'),
     ('range-holds-broadcast', _ranges(('192.168.1.200', '192.168.1.255')),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges[0]', 'network or broadcast address'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'network or broadcast address'),
     ('network-not-a-network', _subnet(network='192.168.1.1/24'),
-     'office', 'dhcp0375', 'server_subnets[0].network', 'is not an IPv4 network'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].network', 'is not an IPv4 network'),
     ('subnets-overlap', _overlapping_subnets,
-     'office', 'dhcp0375', 'server_subnets[1].network', 'overlaps subnet 192.168.1.0/24'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[1].network', 'overlaps subnet 192.168.1.0/24'),
     ('shared-network-range-overlaps', _overlap_in_shared_network,
-     'office', 'dhcp0375', 'server_shared_networks[0].subnets[0].network', 'overlaps subnet'),
+     'office', 'dhcp0375', 'dhcp_failover_shared_networks[0].subnets[0].network', 'overlaps subnet'),
     ('pool-not-bound', _subnet(pools=[{'failover': False, 'ranges': [{'start': '192.168.1.120',
                                                                      'end': '192.168.1.200'}]}]),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].failover', 'must be bound to the failover peer'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].failover', 'must be bound to the failover peer'),
     ('raw-range-outside-pool', _subnet(statements=['range 192.168.1.10 192.168.1.20;']),
-     'office', 'dhcp0375', 'server_subnets[0].statements[0]', 'range outside a pool'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].statements[0]', 'range outside a pool'),
     ('no-pool-at-all', _no_pools,
-     'office', 'dhcp0375', 'server_subnets', 'dhcpd refuses a failover peer without pools'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets', 'dhcpd refuses a failover peer without pools'),
     ('pool-without-range', _subnet(pools=[{'ranges': []}]),
-     'office', 'dhcp0375', 'server_subnets[0].pools[0].ranges', 'a pool needs at least one range'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges', 'a pool needs at least one range'),
     ('unknown-subnet-key', _subnet(gateway='192.168.1.254'),
-     'office', 'dhcp0375', 'server_subnets[0]', 'unknown key(s) gateway'),
-    ('omapi-port-is-failover-port', _both(server_omapi_port=647),
-     'office', 'dhcp0375', 'server_omapi_port', 'OMAPI port 647 is also the failover port of dhcp0375'),
-    ('omapi-bad-algorithm', _both(server_omapi_algorithm='hmac-sha999'),
-     'office', 'dhcp0375', 'server_omapi_algorithm', 'must be one of hmac-md5'),
-    ('lease-times-inverted', _both(server_default_lease_time=9000),
-     'office', 'dhcp0375', 'server_default_lease_time', 'is longer than server_max_lease_time 7200'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0]', 'unknown key(s) gateway'),
+    ('omapi-port-is-failover-port', _both(dhcp_failover_omapi_port=647),
+     'office', 'dhcp0375', 'dhcp_failover_omapi_port', 'OMAPI port 647 is also the failover port of dhcp0375'),
+    ('omapi-bad-algorithm', _both(dhcp_failover_omapi_algorithm='hmac-sha999'),
+     'office', 'dhcp0375', 'dhcp_failover_omapi_algorithm', 'must be one of hmac-md5'),
+    ('lease-times-inverted', _both(dhcp_failover_default_lease_time=9000),
+     'office', 'dhcp0375', 'dhcp_failover_default_lease_time', 'is longer than dhcp_failover_max_lease_time 7200'),
     ('reservation-in-pool', _reservation_in_pool,
-     'office', 'dhcp0375', 'server_host_reservations[0].address', 'is inside the dynamic range'),
+     'office', 'dhcp0375', 'dhcp_failover_reservations[0].address', 'is inside the dynamic range'),
     ('reservation-bad-mac', _reservation_bad_mac,
-     'office', 'dhcp0375', 'server_host_reservations[0].mac', 'is not a valid MAC address'),
-    ('bad-interface', _set('dhcp0374', server_interfaces=['eth0; rm -rf']),
-     'office', 'dhcp0374', 'server_interfaces[0]', 'is not a valid interface name'),
-    ('bad-option-name', _both(server_global_options={'Domain Name': 'x'}),
-     'office', 'dhcp0375', 'server_global_options.Domain Name', 'is not a valid dhcp option name'),
-    ('firewall-bad-omapi-source', _set('dhcp0374', server_firewall_extra_omapi_sources=['192.0.2.0/24', 'admin-pc']),
-     'office', 'dhcp0374', 'server_firewall_extra_omapi_sources[1]', "'admin-pc' is not an IPv4 or IPv6 address"),
-    ('firewall-source-host-bits', _set('dhcp0374', server_firewall_extra_omapi_sources=['192.0.2.7/24']),
-     'office', 'dhcp0374', 'server_firewall_extra_omapi_sources[0]', 'has host bits set'),
+     'office', 'dhcp0375', 'dhcp_failover_reservations[0].mac', 'is not a valid MAC address'),
+    ('bad-interface', _set('dhcp0374', dhcp_failover_interfaces=['eth0; rm -rf']),
+     'office', 'dhcp0374', 'dhcp_failover_interfaces[0]', 'is not a valid interface name'),
+    ('bad-option-name', _both(dhcp_failover_global_options={'Domain Name': 'x'}),
+     'office', 'dhcp0375', 'dhcp_failover_global_options.Domain Name', 'is not a valid dhcp option name'),
+    ('firewall-bad-omapi-source', _set('dhcp0374', dhcp_failover_firewall_extra_omapi_sources=['192.0.2.0/24', 'admin-pc']),
+     'office', 'dhcp0374', 'dhcp_failover_firewall_extra_omapi_sources[1]', "'admin-pc' is not an IPv4 or IPv6 address"),
+    ('firewall-source-host-bits', _set('dhcp0374', dhcp_failover_firewall_extra_omapi_sources=['192.0.2.7/24']),
+     'office', 'dhcp0374', 'dhcp_failover_firewall_extra_omapi_sources[0]', 'has host bits set'),
 ]
 
 
@@ -394,18 +394,18 @@ def test_every_shared_variable_is_compared():
 
 def test_host_outside_every_pair():
     hostvars, pairs = seed_pair()
-    with pytest.raises(PairError, match='host stranger, variable server_pairs_group: host is not in any pair'):
+    with pytest.raises(PairError, match='host stranger, variable dhcp_failover_pairs_group: host is not in any pair'):
         derive_pair(hostvars, pairs, 'stranger')
 
 
 def test_another_pair_broken_fails_this_host_too():
     """The filter validates every pair, so a broken pair stops the whole play."""
     hostvars, pairs = seed_pair()
-    hostvars['lab1'] = {'server_failover_address': '10.0.0.1', 'server_interfaces': ['eth0'],
-                        'server_failover_role': 'primary'}
-    hostvars['lab2'] = dict(hostvars['lab1'], server_failover_address='10.0.0.2')
+    hostvars['lab1'] = {'dhcp_failover_address': '10.0.0.1', 'dhcp_failover_interfaces': ['eth0'],
+                        'dhcp_failover_role': 'primary'}
+    hostvars['lab2'] = dict(hostvars['lab1'], dhcp_failover_address='10.0.0.2')
     pairs['lab'] = ['lab1', 'lab2']
-    with pytest.raises(PairError, match='pair lab, host lab2, variable server_failover_role'):
+    with pytest.raises(PairError, match='pair lab, host lab2, variable dhcp_failover_role'):
         derive_pair(hostvars, pairs, 'dhcp0375')
 
 
