@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: ansible-test-pip help test demo lab-down bench venv engine lab-image collection lint sanity units pytest molecule clean
+.PHONY: ansible-test-pip help test demo lab-down bench venv engine lab-image collection lint docs-check sanity units pytest molecule clean
 
 help:
 	@echo "make demo      bring up a local lab (two dhcpd servers + a client) and run the collection's playbooks"
@@ -62,6 +62,12 @@ collection: venv
 
 lint: venv
 	$(BIN)/ansible-lint --offline
+	@$(MAKE) --no-print-directory docs-check
+
+# The role README's variable reference and defaults/main.yml are generated from the argument spec:
+# fails (with the diff) when they are stale. Regenerate with .venv/bin/python scripts/role_docs.py.
+docs-check: venv
+	$(BIN)/python scripts/role_docs.py --check
 
 $(TESTTREE): FORCE
 	rm -rf $(TESTTREE) && mkdir -p $(TESTTREE)
