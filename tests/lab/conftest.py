@@ -26,7 +26,8 @@ import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 VENV_BIN = os.path.dirname(sys.executable)
-DEV_COLLECTIONS = os.path.join(REPO, 'build', 'dev')
+# The collection as installed by `make collection` (the built tarball), as a user has it.
+DEV_COLLECTIONS = os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.path.join(REPO, 'build', 'collections')
 DEFAULT_IMAGE = 'dhcp-failover-lab:latest'
 
 

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from ansible_collections.dhcp.failover.tests.unit.plugins.filter.rendering import (
+from ansible_collections.dhcp.failover.tests.unit.plugins.plugin_utils.rendering import (
     EXAMPLES, checkable, inventory_hostvars, render_host,
 )
 from conftest import docker

@@ -20,13 +20,32 @@ import yaml
 
 from conftest import recap, run_playbook
 
+# As dhcp.failover.site does: the pair validation first (pre_tasks), so that every refusal,
+# argument-spec type errors included, reads "pair P, host H, variable V: reason".
 PLAYBOOK = """
 - name: Apply dhcp.failover.server
   hosts: {hosts}
   gather_facts: true
+  pre_tasks:
+    - name: Validate every failover pair before any change
+      ansible.builtin.include_role:
+        name: dhcp.failover.server
+        tasks_from: validate.yml
   roles:
     - role: dhcp.failover.server
 """
+
+# Variables of other roles in the same inventory (group_vars/all of a site that also runs web
+# servers): the role reads only what its argument spec declares, so none of them may matter.
+FOREIGN_VARS = {
+    'server_packages': ['nginx'],
+    'server_name': '{{ web_domain }}',        # web_domain is defined on web hosts only
+    'server_service': 'apache2',
+    'server_subnets': 'not a list',
+    'server_failover_role': 'both',
+    'server_interfaces': ['ens99'],
+    'server_pairs_group': 'webservers',
+}
 
 PAIR_VARS = {
     'dhcp_failover_peer_name': 'dhcp-failover',
@@ -47,14 +66,18 @@ class Runner:
         self.tmp = tmp
         self.count = 0
 
-    def run(self, pair_vars=None, host_vars=None, extra_pairs=None, hosts='dhcp_failover', args=()):
+    def run(self, pair_vars=None, host_vars=None, extra_pairs=None, hosts='dhcp_failover', args=(),
+            all_vars=None):
         self.count += 1
         variables = copy.deepcopy(PAIR_VARS)
         variables['dhcp_failover_omapi_key_dir'] = str(self.tmp / 'keys')
         variables.update(pair_vars or {})
-        inventory = self.tmp / ('inventory%d.yml' % self.count)
-        inventory.write_text(yaml.safe_dump(self.lab.inventory(
-            pair_vars=variables, host_vars=host_vars, extra_pairs=extra_pairs)))
+        inventory = self.lab.inventory(pair_vars=variables, host_vars=host_vars, extra_pairs=extra_pairs)
+        if all_vars:
+            inventory['all'] = {'vars': all_vars}
+        path = self.tmp / ('inventory%d.yml' % self.count)
+        path.write_text(yaml.safe_dump(inventory))
+        inventory = path
         playbook = self.tmp / ('site%d.yml' % self.count)
         playbook.write_text(PLAYBOOK.format(hosts=hosts))
         result = run_playbook(str(playbook), str(inventory), *args)
@@ -114,6 +137,24 @@ def test_secret_never_shown(converged, lab_pair):
     assert [oct(item.stat().st_mode & 0o777) for item in key_dir.iterdir()] == ['0o600']
 
 
+def test_other_roles_variables_change_nothing(converged, lab_pair):
+    """server_* variables of other roles in group_vars/all: same result as the run without them.
+
+    Before the interface rework the role read every server_* variable (server_packages became
+    its package list; server_name's undefined web_domain failed validation).
+    """
+    runner, _ignored = converged
+    before = {host: lab_pair.snapshot(host) for host in ('p', 's')}
+    rc, output = runner.run(all_vars=FOREIGN_VARS)
+    assert rc == 0, output
+    assert all(counts['changed'] == 0 for counts in recap(output).values()), output
+    assert before == {host: lab_pair.snapshot(host) for host in ('p', 's')}
+    for host in ('p', 's'):
+        packages = lab_pair.exec(host, "dpkg-query -W -f '${Package}\\n'").stdout.split()
+        assert 'nginx' not in packages and 'apache2' not in packages
+        assert 'INTERFACESv4="eth0"' in lab_pair.exec(host, 'cat /etc/default/isc-dhcp-server').stdout
+
+
 # (id, run arguments, expected text naming pair, host and variable)
 BAD = [
     ('two-primaries', {'host_vars': {'p': {'dhcp_failover_role': 'primary'}, 's': {'dhcp_failover_role': 'primary'}}},
@@ -134,7 +175,8 @@ BAD = [
         {'failover': False, 'ranges': [{'start': '10.231.22.100', 'end': '10.231.22.200'}]}])]}},
      'pair office, host p, variable dhcp_failover_subnets[0].pools[0].failover: every pool'),
     ('type-error-on-one-host', {'host_vars': {'s': {'dhcp_failover_port': 'not-a-port'}}},
-     'pair office, host s, variable dhcp_failover_port: must be an integer'),
+     'pair office, host s, variable dhcp_failover_port: argument \'dhcp_failover_port\' is of type str and we were '
+     'unable to convert to int'),
     ('other-pair-broken', {'hosts': 'office', 'extra_pairs': {'lab': {'hosts': {
         'x1': {'dhcp_failover_role': 'primary', 'dhcp_failover_address': '10.9.0.1', 'dhcp_failover_interfaces': ['eth0']},
         'x2': {'dhcp_failover_role': 'primary', 'dhcp_failover_address': '10.9.0.2', 'dhcp_failover_interfaces': ['eth0']}}}}},

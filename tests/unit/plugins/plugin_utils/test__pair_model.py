@@ -2,22 +2,24 @@
 # Copyright (c) dhcp.failover contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests of the pair derivation and validation (plugins/module_utils/_pair.py)."""
+"""Unit tests of the pair model and its validation (plugins/plugin_utils/_pair_model.py, _role_spec.py).
+
+Type, choice and unknown-key errors come from ansible-core's ArgumentSpecValidator running the
+role's meta/argument_specs.yml; the other cases are the pair rules of _pair_model / _isc_dhcpd.
+"""
 
 from __future__ import annotations
 
 import copy
-import os
 
 import pytest
-import yaml
 
-from ansible_collections.dhcp.failover.plugins.module_utils._pair import (
-    DEFAULTS, SHARED_VARIABLES, PairError, derive_pair, format_option_value,
+from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_error import PairError
+from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_model import (
+    find_pairs, first_difference, format_option_value, shared_variables,
 )
-
-ROLE_DEFAULTS = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'server',
-                             'defaults', 'main.yml')
+from ansible_collections.dhcp.failover.plugins.plugin_utils._role_spec import load_options
+from ansible_collections.dhcp.failover.tests.unit.plugins.plugin_utils.rendering import derive_pair
 
 SUBNET = {
     'network': '192.168.1.0/24',
@@ -159,32 +161,12 @@ def test_many_pairs_each_host_gets_its_own():
         ('lab', 'lab', 'secondary', '10.0.0.1')
 
 
-def test_recorded_settings_win_over_inventory():
-    """A host on which the role ran records play vars and role defaults in __dhcp_failover_settings."""
-    hostvars, pairs = seed_pair()
-    for host in hostvars:
-        hostvars[host]['__dhcp_failover_settings'] = dict(
-            (k, v) for k, v in hostvars[host].items() if k.startswith('server_'))
-        hostvars[host]['__dhcp_failover_settings']['dhcp_failover_mclt'] = 30
-    assert derive_pair(hostvars, pairs, 'dhcp0375')['mclt'] == 30
-
-
 def test_options_are_formatted_for_dhcpd():
     assert format_option_value('domain-name', 'domini.cat') == '"domini.cat"'
     assert format_option_value('domain-search', ['a.cat', 'b.cat']) == '"a.cat", "b.cat"'
     assert format_option_value('ntp-servers', ['10.0.0.1', '10.0.0.2']) == '10.0.0.1, 10.0.0.2'
     assert format_option_value('ip-forwarding', False) == 'false'
     assert format_option_value('interface-mtu', 1500) == '1500'
-
-
-def test_role_defaults_match_the_module_defaults():
-    with open(ROLE_DEFAULTS, encoding='utf-8') as handle:
-        role_defaults = yaml.safe_load(handle)
-    for name, value in DEFAULTS.items():
-        if value is None:
-            assert name not in role_defaults, name
-        else:
-            assert role_defaults[name] == value, name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +254,7 @@ BAD = [
     ('two-secondaries', _set('dhcp0375', dhcp_failover_role='secondary'),
      'office', 'dhcp0374', 'dhcp_failover_role', 'exactly one primary and one secondary'),
     ('bad-role-name', _set('dhcp0375', dhcp_failover_role='master'),
-     'office', 'dhcp0375', 'dhcp_failover_role', "must be one of primary, secondary, got 'master'"),
+     'office', 'dhcp0375', 'dhcp_failover_role', "value of dhcp_failover_role must be one of: primary, secondary, got: master"),
     ('three-hosts', _three_hosts,
      'office', 'dhcp0375, dhcp0374, dhcp0376', 'dhcp_failover_pairs_group', 'exactly two hosts, it holds 3'),
     ('host-in-two-pairs', _host_in_two_pairs,
@@ -294,13 +276,13 @@ BAD = [
     ('mclt-zero', _both(dhcp_failover_mclt=0),
      'office', 'dhcp0375', 'dhcp_failover_mclt', 'must be at least 1, got 0'),
     ('mclt-not-int', _both(dhcp_failover_mclt='an hour'),
-     'office', 'dhcp0375', 'dhcp_failover_mclt', 'must be an integer'),
+     'office', 'dhcp0375', 'dhcp_failover_mclt', 'is of type str and we were unable to convert to int'),
     ('lbms-zero', _both(dhcp_failover_load_balance_max_seconds=0),
      'office', 'dhcp0375', 'dhcp_failover_load_balance_max_seconds', 'must be at least 1'),
     ('peer-name-quote', _both(dhcp_failover_peer_name='dhcp "failover"'),
      'office', 'dhcp0375', 'dhcp_failover_peer_name', 'is not a valid failover peer name'),
     ('bad-mode', _both(dhcp_failover_mode='active_active'),
-     'office', 'dhcp0375', 'dhcp_failover_mode', 'must be one of load_balance, hot_standby'),
+     'office', 'dhcp0375', 'dhcp_failover_mode', 'must be one of: load_balance, hot_standby, got: active_active'),
     ('hba-malformed', _both(dhcp_failover_hba='ff:ff'),
      'office', 'dhcp0375', 'dhcp_failover_hba', 'is not a valid hba'),
     ('hba-in-hot-standby', _both(dhcp_failover_hba=HBA, dhcp_failover_mode='hot_standby'),
@@ -312,7 +294,8 @@ BAD = [
     ('peers-disagree-mclt', _set('dhcp0375', dhcp_failover_mclt=1800),
      'office', 'dhcp0374', 'dhcp_failover_mclt', 'differs between the peers'),
     ('peers-disagree-ranges', _different_subnets,
-     'office', 'dhcp0374', 'dhcp_failover_subnets', 'differs between the peers'),
+     'office', 'dhcp0374', 'dhcp_failover_subnets[0].pools[0].ranges[0].end',
+     "differs between the peers (dhcp0375 has '192.168.1.200', dhcp0374 has '192.168.1.210')"),
     ('range-outside-subnet', _ranges(('192.168.1.120', '192.168.2.10')),
      'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'is not inside subnet 192.168.1.0/24'),
     ('range-reversed', _ranges(('192.168.1.200', '192.168.1.120')),
@@ -339,15 +322,15 @@ BAD = [
     ('raw-range-outside-pool', _subnet(statements=['range 192.168.1.10 192.168.1.20;']),
      'office', 'dhcp0375', 'dhcp_failover_subnets[0].statements[0]', 'range outside a pool'),
     ('no-pool-at-all', _no_pools,
-     'office', 'dhcp0375', 'dhcp_failover_subnets', 'dhcpd refuses a failover peer without pools'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets', 'a failover pair needs at least one pool'),
     ('pool-without-range', _subnet(pools=[{'ranges': []}]),
      'office', 'dhcp0375', 'dhcp_failover_subnets[0].pools[0].ranges', 'a pool needs at least one range'),
     ('unknown-subnet-key', _subnet(gateway='192.168.1.254'),
-     'office', 'dhcp0375', 'dhcp_failover_subnets[0]', 'unknown key(s) gateway'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets', 'unknown key(s): dhcp_failover_subnets.gateway'),
     ('omapi-port-is-failover-port', _both(dhcp_failover_omapi_port=647),
      'office', 'dhcp0375', 'dhcp_failover_omapi_port', 'OMAPI port 647 is also the failover port of dhcp0375'),
     ('omapi-bad-algorithm', _both(dhcp_failover_omapi_algorithm='hmac-sha999'),
-     'office', 'dhcp0375', 'dhcp_failover_omapi_algorithm', 'must be one of hmac-md5'),
+     'office', 'dhcp0375', 'dhcp_failover_omapi_algorithm', 'must be one of: hmac-md5'),
     ('lease-times-inverted', _both(dhcp_failover_default_lease_time=9000),
      'office', 'dhcp0375', 'dhcp_failover_default_lease_time', 'is longer than dhcp_failover_max_lease_time 7200'),
     ('reservation-in-pool', _reservation_in_pool,
@@ -378,18 +361,106 @@ def test_bad_inventory_is_refused(change, pair, host, variable, message):
         assert message in text, text
 
 
-def test_bad_table_is_large_and_distinct():
-    assert len(BAD) >= 20
+def test_bad_table_cases_are_distinct():
     assert len({case[0] for case in BAD}) == len(BAD)
     assert len({(case[4], case[5]) for case in BAD}) == len(BAD)
 
 
-def test_every_shared_variable_is_compared():
-    for name in SHARED_VARIABLES:
-        hostvars, pairs = seed_pair()
-        hostvars['dhcp0374'][name] = 'surely-different'
-        with pytest.raises(PairError, match='variable %s: differs between the peers' % name):
-            derive_pair(hostvars, pairs, 'dhcp0375')
+# A value of the right type for each shared variable, different from the seed's and the default.
+OTHER_VALUES = {'str': 'other-name', 'int': 42, 'bool': None, 'list': None, 'dict': {'ntp-servers': '192.0.2.1'},
+                'path': '/etc/other'}
+
+
+@pytest.mark.parametrize('name', shared_variables(load_options()))
+def test_every_shared_variable_is_compared(name):
+    """Changing any pair setting on one peer alone is refused, naming that variable."""
+    option = load_options()[name]
+    hostvars, pairs = seed_pair()
+    current = option.get('default')
+    if option['type'] == 'bool':
+        value = not current
+    elif option['type'] == 'list':
+        value = [{'name': 'x', 'code': 250, 'type': 'text'}] if name == 'dhcp_failover_option_definitions' else \
+            [{'name': 'printer', 'mac': '52:54:00:12:34:56', 'address': '192.168.1.20'}] \
+            if name == 'dhcp_failover_reservations' else \
+            [{'name': 'campus', 'subnets': [{'network': '10.9.0.0/24', 'relay': True}]}] \
+            if name == 'dhcp_failover_shared_networks' else [{'network': '10.9.0.0/24', 'relay': True}]
+    elif option.get('choices'):
+        value = [choice for choice in option['choices'] if choice != current][0]
+    else:
+        value = OTHER_VALUES[option['type']]
+    hostvars['dhcp0374'][name] = value
+    with pytest.raises(PairError) as error:
+        derive_pair(hostvars, pairs, 'dhcp0375')
+    assert 'variable %s' % name in str(error.value) and 'differs between the peers' in str(error.value), str(error.value)
+
+
+def test_a_difference_names_the_one_field_not_two_dumps():
+    hostvars, pairs = seed_pair()
+    hostvars['dhcp0374']['dhcp_failover_subnets'][0]['domain_name'] = 'other.cat'
+    with pytest.raises(PairError) as error:
+        derive_pair(hostvars, pairs, 'dhcp0375')
+    assert str(error.value) == (
+        "pair office, host dhcp0374, variable dhcp_failover_subnets[0].domain_name: differs between the peers "
+        "(dhcp0375 has 'domini.cat', dhcp0374 has 'other.cat'); both peers of a pair must share it "
+        "(set it in the pair group vars)")
+
+
+def test_first_difference_walks_lists_and_dicts():
+    assert first_difference({'a': [1, {'b': 2}]}, {'a': [1, {'b': 3}]}, 'v') == ('v.a[1].b', 2, 3)
+    assert first_difference([1], [1, 2], 'v') == ('v[1]', '(absent)', 2)
+    assert first_difference({'a': 1}, {'a': 1}, 'v') is None
+
+
+def test_a_secret_that_differs_is_never_shown():
+    hostvars, pairs = seed_pair()
+    hostvars['dhcp0375']['dhcp_failover_omapi_secret'] = 'c2VjcmV0LW9uZQ=='
+    hostvars['dhcp0374']['dhcp_failover_omapi_secret'] = 'c2VjcmV0LXR3bw=='
+    with pytest.raises(PairError) as error:
+        derive_pair(hostvars, pairs, 'dhcp0375')
+    assert 'variable dhcp_failover_omapi_secret: differs' in str(error.value)
+    assert 'c2VjcmV0' not in str(error.value)
+
+
+def test_local_settings_may_differ_between_peers():
+    """A mixed pair (Debian 12 + 13) may use other packages, files or service names per host."""
+    hostvars, pairs = seed_pair()
+    hostvars['dhcp0374'].update(dhcp_failover_packages=['isc-dhcp-server'], dhcp_failover_service='dhcpd')
+    assert derive_pair(hostvars, pairs, 'dhcp0375')['partner_host'] == 'dhcp0374'
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the pairs from groups
+
+GROUPS = {'all': ['a', 'b', 'c', 'd', 'web'], 'ungrouped': ['web'], 'dhcp_failover': ['a', 'b', 'c', 'd'],
+          'office': ['a', 'b'], 'campus': ['c', 'd'], 'webservers': ['web', 'a']}
+
+
+def test_pairs_are_the_smallest_groups_of_failover_servers():
+    assert find_pairs(GROUPS) == {'office': ['a', 'b'], 'campus': ['c', 'd']}
+
+
+def test_a_cross_group_of_failover_servers_is_refused_with_the_way_out():
+    groups = dict(GROUPS, debian13=['b', 'd'])
+    with pytest.raises(PairError, match='host is in two pairs .* set dhcp_failover_pair'):
+        find_pairs(groups)
+
+
+def test_dhcp_failover_pair_decides_when_set():
+    groups = dict(GROUPS, debian13=['b', 'd'])
+    named = {'a': 'office', 'b': 'office', 'c': 'campus', 'd': 'campus'}
+    assert find_pairs(groups, pair_of_host=named) == {'office': ['a', 'b'], 'campus': ['c', 'd']}
+    with pytest.raises(PairError, match='host d, variable dhcp_failover_pair: not set, but a sets it'):
+        find_pairs(groups, pair_of_host=dict(named, d=None))
+    with pytest.raises(PairError, match="pair debian12, host a, variable dhcp_failover_pair: names 'debian12'"):
+        find_pairs(groups, pair_of_host=dict(named, a='debian12'))
+
+
+def test_another_pairs_group():
+    groups = {'all': ['a', 'b'], 'dhcp_servers': ['a', 'b'], 'office': ['a', 'b']}
+    assert find_pairs(groups, 'dhcp_servers') == {'office': ['a', 'b']}
+    with pytest.raises(PairError, match='variable dhcp_failover_pairs_group: the inventory has no group'):
+        find_pairs(groups)
 
 
 def test_host_outside_every_pair():
@@ -407,22 +478,3 @@ def test_another_pair_broken_fails_this_host_too():
     pairs['lab'] = ['lab1', 'lab2']
     with pytest.raises(PairError, match='pair lab, host lab2, variable dhcp_failover_role'):
         derive_pair(hostvars, pairs, 'dhcp0375')
-
-
-def test_argument_specs_readme_and_defaults_agree():
-    role = os.path.dirname(os.path.dirname(ROLE_DEFAULTS))
-    with open(os.path.join(role, 'meta', 'argument_specs.yml'), encoding='utf-8') as handle:
-        options = yaml.safe_load(handle)['argument_specs']['main']['options']
-    with open(ROLE_DEFAULTS, encoding='utf-8') as handle:
-        role_defaults = yaml.safe_load(handle)
-    with open(os.path.join(role, 'README.md'), encoding='utf-8') as handle:
-        readme = handle.read()
-    for name, option in options.items():
-        assert option.get('description'), name
-        assert '| `%s` |' % name in readme, name
-        if 'default' in option:
-            assert role_defaults[name] == option['default'], name
-        else:
-            assert name not in role_defaults, name
-    assert set(role_defaults) <= set(options)
-    assert set(DEFAULTS) <= set(options)

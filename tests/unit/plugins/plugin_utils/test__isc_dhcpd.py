@@ -2,7 +2,7 @@
 # Copyright (c) dhcp.failover contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The filter, and the role's rendering of the seed's two setups compared with the seed's files."""
+"""The role's rendering of the seed's two setups compared with the seed's files."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ import os
 
 import pytest
 
-from ansible.errors import AnsibleFilterError
-from ansible_collections.dhcp.failover.plugins.filter.failover_pair import FilterModule, failover_pair
-from ansible_collections.dhcp.failover.tests.unit.plugins.filter.rendering import (
+from ansible_collections.dhcp.failover.tests.unit.plugins.plugin_utils.rendering import (
     EXAMPLES, SEED, inventory_hostvars, render, render_host, statements, statements_of_block,
 )
 
@@ -24,25 +22,6 @@ PRIMARY, SECONDARY = 'dhcp0375', 'dhcp0374'   # the seed's server names
 def seed(name):
     with open(os.path.join(SEED, name), encoding='utf-8') as handle:
         return handle.read()
-
-
-def test_filter_is_registered():
-    assert FilterModule().filters()['failover_pair'] is failover_pair
-
-
-def test_filter_finds_pairs_from_groups_and_raises_filter_errors():
-    hostvars, pairs = inventory_hostvars(LOAD_BALANCE)
-    groups = {'all': list(hostvars), 'dhcp_failover': list(hostvars), 'office': pairs['office'],
-              'ungrouped': []}
-    assert failover_pair(hostvars, groups, PRIMARY)['role'] == 'primary'
-    hostvars[SECONDARY]['dhcp_failover_role'] = 'primary'
-    with pytest.raises(AnsibleFilterError, match='^pair office, host dhcp0374, variable dhcp_failover_role: '):
-        failover_pair(hostvars, groups, PRIMARY)
-
-
-def test_filter_without_the_pairs_group():
-    with pytest.raises(AnsibleFilterError, match='variable dhcp_failover_pairs_group: the inventory has no group'):
-        failover_pair({}, {'all': []}, 'x')
 
 
 @pytest.mark.parametrize('host, fixture', [(PRIMARY, 'load_balance_primary.conf'),

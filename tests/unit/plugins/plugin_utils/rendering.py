@@ -4,8 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Test helpers: render the role's templates from an inventory file, and parse dhcpd.conf.
 
-Rendering uses the same code path as the role (derive_pair, then the role's Jinja template with
-Ansible's template settings: trim_blocks, the `comment` filter), without a controller run.
+Rendering uses the same code path as the role (the pair model of the action dhcp.failover.pair_facts,
+then the role's Jinja template with Ansible's template settings: trim_blocks, the `comment` filter),
+without a controller run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import jinja2
 import yaml
 
 from ansible.plugins.filter.core import comment
-from ansible_collections.dhcp.failover.plugins.module_utils._pair import DEFAULTS, derive_pair
+from ansible_collections.dhcp.failover.plugins.plugin_utils import _pair_model, _role_spec
 
 COLLECTION = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 ROLE = os.path.join(COLLECTION, 'roles', 'server')
@@ -27,7 +28,22 @@ TEST_SECRET = 'dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI='
 KEY_FILE = '/etc/dhcp/omapi-key.conf'
 
 
-def inventory_hostvars(inventory, pairs_group=DEFAULTS['dhcp_failover_pairs_group'], interface='eth0'):
+def derive_pair(hostvars, pairs, host):
+    """The pair model on test hostvars: each host's spec-declared variables and its facts.
+
+    ``pairs`` become groups (under the pairs group), so the pairs are found as in a real run.
+    """
+    options = _role_spec.load_options()
+    groups = dict(pairs, all=list(hostvars), ungrouped=[])
+    groups[_pair_model.PAIRS_GROUP] = list(hostvars)
+    pairs = _pair_model.find_pairs(groups)
+    settings = {name: {key: value for key, value in variables.items() if key in options}
+                for name, variables in hostvars.items()}
+    facts = {name: variables.get('ansible_facts') or {} for name, variables in hostvars.items()}
+    return _pair_model.derive(options, settings, facts, pairs, host)
+
+
+def inventory_hostvars(inventory, pairs_group=_pair_model.PAIRS_GROUP, interface='eth0'):
     """(hostvars, pairs) of a YAML inventory of the shape docs/design.md describes.
 
     Each host gets the facts a real run would gather: its default interface is ``interface``

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.dhcp.failover.plugins.plugin_utils import _pair_model, _role_spec
+from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_error import PairError
+
+# Recorded by this action (record=true) on every host the role runs on: that host's own view
+# of the role variables, play vars and role defaults included, which its partner cannot see.
+RECORD = '__dhcp_failover_settings'
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+
+    def _template(self, host, name, value):
+        try:
+            return self._templar.template(value)
+        except AnsibleError as exc:
+            raise PairError('(none)', host, name, 'cannot be templated: %s' % exc)
+
+    def _own_settings(self, options, task_vars, host):
+        secrets = _role_spec.secret_names(options)
+        return {
+            name: self._template(host, name, task_vars[name])
+            for name in options if name in task_vars and name not in secrets
+        }
+
+    def _other_settings(self, options, hostvars, host):
+        """A host's settings as seen from here: its record if the role ran there, else its inventory."""
+        try:
+            variables = hostvars[host]
+        except KeyError:
+            return {}
+        secrets = _role_spec.secret_names(options)
+        if RECORD in variables:
+            recorded = self._template(host, RECORD, variables[RECORD])
+            if isinstance(recorded, dict):
+                return recorded
+        settings = {}
+        for name in options:
+            if name in secrets or name not in variables:
+                continue
+            try:
+                settings[name] = variables[name]
+            except AnsibleError as exc:
+                raise PairError('(none)', host, name, 'cannot be templated: %s' % exc)
+        return settings
+
+    @staticmethod
+    def _facts(hostvars, host):
+        try:
+            variables = hostvars[host]
+        except KeyError:
+            return {}
+        facts = dict(variables.get('ansible_facts') or {}) if 'ansible_facts' in variables else {}
+        for name in ('default_ipv4', 'all_ipv4_addresses'):
+            if name not in facts and ('ansible_' + name) in variables:
+                facts[name] = variables['ansible_' + name]
+        return facts
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        _args, params = self.validate_argument_spec(argument_spec=dict(
+            pairs_group=dict(type='str', default=_pair_model.PAIRS_GROUP),
+            record=dict(type='bool', default=False),
+        ))
+        me = task_vars['inventory_hostname']
+        hostvars = task_vars['hostvars']
+        groups = task_vars['groups']
+        options = _role_spec.load_options()
+        result['changed'] = False
+        try:
+            own = self._own_settings(options, task_vars, me)
+            members = list(groups.get(params['pairs_group']) or [])
+            settings = {me: own}
+            for host in members:
+                if host != me:
+                    settings[host] = self._other_settings(options, hostvars, host)
+            pairs = _pair_model.find_pairs(
+                groups, params['pairs_group'],
+                {host: (settings.get(host) or {}).get('dhcp_failover_pair') for host in members})
+            if params['record']:
+                pair = [name for name, hosts in pairs.items() if me in hosts]
+                _role_spec.validate(options, own, pair[0] if pair else '(none)', me)
+                result['settings'] = own
+                return result
+            facts = {host: self._facts(hostvars, host) for host in members}
+            facts[me] = self._facts({me: task_vars}, me)
+            result['pair_info'] = _pair_model.derive(options, settings, facts, pairs, me,
+                                                     pairs_group=params['pairs_group'])
+        except PairError as exc:
+            result['failed'] = True
+            result['msg'] = str(exc)
+            result['pair'], result['host'], result['variable'] = exc.pair, exc.host, exc.variable
+        return result

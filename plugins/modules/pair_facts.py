@@ -1,0 +1,143 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pair_facts
+short_description: Validate every DHCP failover pair of the inventory and derive one server's view of its pair
+version_added: 1.0.0
+author: dhcp.failover maintainers
+description:
+  - Runs on the controller (an action plugin; nothing is sent to the host and nothing changes).
+  - Finds the pairs from C(groups) (see O(pairs_group)), validates every host's role variables
+    (C(dhcp_failover_*)) with the role's own C(meta/argument_specs.yml) through ansible-core's
+    argument spec validator, for hosts outside the play too, then applies the rules no spec can
+    express (the peers agree on every pair setting, failover addresses belong to their hosts,
+    ranges lie inside their subnet and do not overlap, reservations lie outside the pools, ...).
+  - "Fails with C(pair PAIR, host HOST, variable VARIABLE: message) on the first problem."
+  - Reads only the variables the argument spec declares; other roles' variables in the same
+    inventory are never read.
+  - The role M(dhcp.failover.server#role) calls it twice, first with O(record=true) on every host
+    (so each host's partner sees its play vars and role defaults), then without.
+options:
+  pairs_group:
+    description:
+      - The group of all DHCP failover servers. A pair is a group whose hosts all belong to it and
+        that holds no smaller such group, or, when hosts set C(dhcp_failover_pair), the group that
+        variable names.
+    type: str
+    default: dhcp_failover
+  record:
+    description:
+      - Only validate this host's own variables and return them in RV(settings) (secrets left out),
+        for the role to record as C(__dhcp_failover_settings).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+notes:
+  - Hosts outside the play are seen through C(hostvars) (inventory, facts, extra vars); play
+    vars do not reach them, so set pair settings in inventory (the pair group's vars).
+seealso:
+  - module: dhcp.failover.config_check
+"""
+
+EXAMPLES = r"""
+- name: Validate every pair and derive this server's view of its pair
+  dhcp.failover.pair_facts:
+  register: pair
+
+- name: Use it
+  ansible.builtin.debug:
+    msg: "{{ pair.pair_info.pair }}: {{ pair.pair_info.role }}, partner {{ pair.pair_info.partner_host }}"
+"""
+
+RETURN = r"""
+pair_info:
+  description:
+    - This host's view of its pair (the role keeps it as the fact C(dhcp_failover_pair_info)).
+      Never holds the OMAPI secret.
+  returned: success and O(record=false)
+  type: dict
+  contains:
+    backend:
+      description: The DHCP server software, V(isc_dhcpd).
+      type: str
+    pair:
+      description: Pair group name.
+      type: str
+    peer_name:
+      description: Failover peer name.
+      type: str
+    role:
+      description: V(primary) or V(secondary).
+      type: str
+    partner_host:
+      description: Inventory name of the other peer.
+      type: str
+    partner_role:
+      description: The partner's role.
+      type: str
+    address:
+      description: This server's failover address.
+      type: str
+    port:
+      description: This server's failover port.
+      type: int
+    peer_address:
+      description: The partner's failover address.
+      type: str
+    peer_port:
+      description: The partner's failover port.
+      type: int
+    interfaces:
+      description: Interfaces dhcpd listens on.
+      type: list
+      elements: str
+    mode:
+      description: V(load_balance) or V(hot_standby).
+      type: str
+    split:
+      description: Split; on the primary only, V(null) on the secondary.
+      type: int
+    mclt:
+      description: MCLT; on the primary only, V(null) on the secondary.
+      type: int
+    omapi:
+      description: OMAPI C(enabled), C(port), C(key_name), C(algorithm) (never the secret).
+      type: dict
+    firewall:
+      description: C(enabled) and C(extra_omapi_sources) of this host.
+      type: dict
+    subnets:
+      description: Normalised subnets (address, netmask, options, pools).
+      type: list
+      elements: dict
+    reservations:
+      description: Normalised reservations.
+      type: list
+      elements: dict
+  sample:
+    backend: isc_dhcpd
+    pair: office
+    peer_name: dhcp-failover
+    role: primary
+    partner_host: dhcp0374
+    address: 192.168.1.2
+    port: 647
+    peer_address: 192.168.1.1
+    peer_port: 647
+settings:
+  description: This host's role variables as validated (secrets left out).
+  returned: O(record=true)
+  type: dict
+"""
