@@ -335,6 +335,24 @@ def _pick(logged, recorded, prefix, suppressed):
     return from_leases if suppressed else from_journal
 
 
+def new_peer_state():
+    """The state of one failover peer, every key present and nothing known yet.
+
+    This is the one vocabulary of the collection: ``dhcp.failover.state_info`` returns one such
+    dict per peer, ``dhcp.failover.state`` returns one ``before`` and one ``after`` its change, and
+    the status playbook reports the same keys. A source fills what it knows and says so in
+    ``my_state_source``, ``partner_state_source`` and ``source`` (``journald``, ``leases`` or
+    ``omapi``); the rest stays None (``transitions`` empty).
+    """
+    return {
+        'my_state': None, 'my_state_since': None, 'my_state_source': None,
+        'partner_state': None, 'partner_state_since': None, 'partner_state_source': None,
+        'mclt': None,
+        'transitions': [], 'both_normal_seen': None, 'both_normal_since': None, 'disconnected_at': None,
+        'pool': None, 'source': None, 'leases_file': None,
+    }
+
+
 def combine(journal, leases, peer=None, single_pool_owner=True, suppressed=None):
     """Per-peer report from one run's journal (``parse_entries`` result or None) and the leases
     file (``parse_leases`` result or None).
@@ -344,7 +362,8 @@ def combine(journal, leases, peer=None, single_pool_owner=True, suppressed=None)
     (rate limit) while dhcpd still rewrites the state block of the leases file at every state
     change. Where the times tie or one is missing, the journal wins, unless ``suppressed`` (the
     number of the unit's lines journald dropped in this run) is non-zero. The transitions and
-    ``both_normal_*`` come from the journal; the leases file's block is returned as ``leases_file``.
+    ``both_normal_*`` come from the journal; the leases file's block is returned as ``leases_file``,
+    and its ``mclt`` (dhcpd records it on the secondary only) as ``mclt``.
     """
     journal_peers = journal['peers'] if journal else {}
     leases = leases or {}
@@ -356,12 +375,8 @@ def combine(journal, leases, peer=None, single_pool_owner=True, suppressed=None)
     for name in names:
         logged = journal_peers.get(name)
         recorded = leases.get(name)
-        entry = {
-            'my_state': None, 'my_state_since': None, 'my_state_source': None,
-            'partner_state': None, 'partner_state_since': None, 'partner_state_source': None,
-            'transitions': [], 'both_normal_seen': None, 'both_normal_since': None, 'disconnected_at': None,
-            'pool': pool, 'source': None, 'leases_file': recorded,
-        }
+        entry = new_peer_state()
+        entry.update(pool=pool, leases_file=recorded, mclt=recorded['mclt'] if recorded else None)
         if logged:
             for key in ('transitions', 'both_normal_seen', 'both_normal_since', 'disconnected_at'):
                 entry[key] = logged[key]

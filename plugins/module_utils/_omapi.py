@@ -33,7 +33,7 @@ except ImportError:
     HAS_PYPUREOMAPI = False
     PYPUREOMAPI_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.dhcp.failover.plugins.module_utils._failover_log import STATE_NAMES, STATE_NUMBERS
+from ansible_collections.dhcp.failover.plugins.module_utils._failover_log import STATE_NAMES, STATE_NUMBERS, iso_utc, new_peer_state
 
 ALGORITHMS = {
     'hmac-md5': 'md5',
@@ -44,7 +44,7 @@ ALGORITHMS = {
     'hmac-sha512': 'sha512',
 }
 
-# The states an operator may set, and the local states that already count as "there".
+# The states an operator may set, and the own states (my_state) that already count as "there".
 SETTABLE_STATES = {
     'partner-down': ('partner-down',),
     'shutdown': ('shutdown',),
@@ -101,21 +101,42 @@ def _status_text(message):
 
 
 def decode_failover_state(obj):
-    """Readable fields of a failover-state object (``partner-address``/``local-address`` are
-    left out: dhcpd 4.4 returns garbage for them)."""
+    """Readable fields of a failover-state object, in the collection's vocabulary.
+
+    OMAPI's ``local-state``/``partner-state`` become ``my_state``/``partner_state`` (state names,
+    as dhcpd logs them), its ``local-stos``/``partner-stos`` (when each entered its state, the
+    time dhcpd also writes in the leases file) ``my_state_since``/``partner_state_since`` (ISO 8601
+    UTC), ``hierarchy`` becomes ``role``, ``local-port`` ``my_port``. ``partner-address`` and
+    ``local-address`` are left out: dhcpd 4.4 returns garbage for them.
+    """
     fields = dict(obj)
+    raw = {}
+    for key in ('local-state', 'partner-state', 'local-stos', 'partner-stos', 'mclt', 'hierarchy', 'skew',
+                'cur-unacked-updates', 'max-response-delay', 'local-port', 'partner-port'):
+        value = fields.get(key.encode('ascii'))
+        if value is not None and len(value) == 4:
+            raw[key] = struct.unpack('!I', value)[0]
     result = {'name': fields.get(b'name', b'').decode('utf-8', 'replace')}
-    for key in ('local-state', 'partner-state', 'mclt', 'hierarchy', 'skew', 'cur-unacked-updates',
-                'max-response-delay', 'local-stos', 'partner-stos', 'local-port', 'partner-port'):
-        raw = fields.get(key.encode('ascii'))
-        if raw is not None and len(raw) == 4:
-            result[key.replace('-', '_')] = struct.unpack('!I', raw)[0]
-    for key in ('local_state', 'partner_state'):
-        if key in result:
-            result[key + '_name'] = STATE_NAMES.get(result[key], 'unknown-%d' % result[key])
-    if 'hierarchy' in result:
-        result['role'] = 'primary' if result['hierarchy'] == 0 else 'secondary'
+    for prefix, omapi_prefix in (('my', 'local'), ('partner', 'partner')):
+        number = raw.get(omapi_prefix + '-state')
+        result[prefix + '_state'] = None if number is None else STATE_NAMES.get(number, 'unknown-%d' % number)
+        stos = raw.get(omapi_prefix + '-stos')
+        result[prefix + '_state_since'] = iso_utc(stos * 1000000) if stos else None
+        result[prefix + '_port'] = raw.get(omapi_prefix + '-port')
+    result['role'] = None if raw.get('hierarchy') is None else ('primary' if raw['hierarchy'] == 0 else 'secondary')
+    for key in ('mclt', 'skew', 'cur-unacked-updates', 'max-response-delay'):
+        result[key.replace('-', '_')] = raw.get(key)
     return result
+
+
+def peer_state(failover_state):
+    """The peer's state dict of ``dhcp.failover.state_info`` (``_failover_log.new_peer_state``)
+    filled from a decoded failover-state object: what OMAPI knows, the rest None."""
+    state = new_peer_state()
+    for key in ('my_state', 'my_state_since', 'partner_state', 'partner_state_since', 'mclt'):
+        state[key] = failover_state.get(key)
+    state.update(my_state_source='omapi', partner_state_source='omapi', source='omapi')
+    return state
 
 
 class FailoverStateClient(object):
@@ -162,8 +183,9 @@ class FailoverStateClient(object):
         """Decoded failover-state object of ``peer``."""
         return decode_failover_state(self._open(peer).obj)
 
-    def set_local_state(self, peer, state):
-        """Ask dhcpd to move ``peer``'s local state to ``state`` (a name); returns the state read back."""
+    def set_my_state(self, peer, state):
+        """Ask dhcpd to move this server's own state of ``peer`` (OMAPI ``local-state``) to
+        ``state`` (a name); returns the failover-state object read back."""
         handle = self._open(peer).handle
         message = pypureomapi.OmapiMessage.update(handle)
         message.update_object({b'local-state': struct.pack('!I', STATE_NUMBERS[state])})
@@ -177,12 +199,12 @@ class FailoverStateClient(object):
         return self.get(peer)
 
     def wait_for(self, peer, states, timeout, interval=1.0, clock=time.monotonic, sleep=time.sleep):
-        """Poll until the local state of ``peer`` is one of ``states``; returns the last object read
-        and whether it got there before ``timeout`` seconds."""
+        """Poll until this server's own state of ``peer`` (``my_state``) is one of ``states``; returns
+        the last object read and whether it got there before ``timeout`` seconds."""
         deadline = clock() + timeout
         while True:
             current = self.get(peer)
-            if current.get('local_state_name') in states:
+            if current.get('my_state') in states:
                 return current, True
             if clock() >= deadline:
                 return current, False

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: state
-short_description: Set the local failover state of ISC dhcpd over OMAPI
+short_description: Set the own failover state of ISC dhcpd over OMAPI
 version_added: 1.0.0
 description:
-  - Sets the local state of a failover peer of a running ISC dhcpd 4.4 over OMAPI (C(local-state) of the
-    C(failover-state) object, the only writable field).
+  - Sets this server's own state (C(my_state)) of a failover peer of a running ISC dhcpd 4.4 over OMAPI (C(local-state)
+    of the C(failover-state) object, the only writable field).
+  - Returns the peer's state before and after the change (RV(before), RV(after)) as the same dict, with the same keys, as
+    M(dhcp.failover.state_info) returns for the peer (RV(dhcp.failover.state_info#module:peers)). OMAPI gives the own
+    and the partner's state, since when (the time dhcpd also writes in the leases file) and the MCLT; the keys that only
+    journald or the leases file can give are V(null) (RV(before.transitions) empty), and C(source) is V(omapi).
   - V(partner-down) declares the partner dead after a real outage; this server then serves every client.
     Only after the partner is really down, or both servers may hand out the same address.
   - V(shutdown) is the planned handover before stopping this server; its partner moves to C(partner-down) at once and
@@ -38,11 +42,11 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Shows the local state before and after.
+      - Shows the own state (C(my_state)) before and after.
   idempotent:
     support: full
     details:
-      - No change when the local state is already the requested one (for V(recover), also C(recover-wait),
+      - No change when the own state is already the requested one (for V(recover), also C(recover-wait),
         C(recover-done) or C(normal)).
   platform:
     description: Target OS/families that can be operated against.
@@ -54,7 +58,7 @@ options:
     type: str
     required: true
   state:
-    description: The local state to set.
+    description: The own state (RV(after.my_state)) to set.
     type: str
     required: true
     choices: [partner-down, shutdown, recover]
@@ -83,8 +87,8 @@ options:
     type: str
   wait:
     description:
-      - Wait until the local state reached the target (V(shutdown), V(partner-down); for V(recover), C(recover-done)
-        or C(normal)).
+      - Wait until the own state (RV(after.my_state)) reached the target (V(shutdown), V(partner-down); for V(recover),
+        C(recover-done) or C(normal)).
     type: bool
     default: false
   timeout:
@@ -119,6 +123,13 @@ EXAMPLES = r"""
     key_secret: "{{ dhcp_failover_omapi_secret }}"
     wait: true
     timeout: 300
+  register: recovered
+
+- name: Show the change (the same keys as dhcp.failover.state_info returns per peer)
+  ansible.builtin.debug:
+    msg: >-
+      {{ recovered.before.my_state }} -> {{ recovered.after.my_state }} since {{ recovered.after.my_state_since }},
+      partner {{ recovered.after.partner_state }}
 
 - name: Declare the partner dead after a real outage
   dhcp.failover.state:
@@ -130,28 +141,122 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-state_before:
-  description: Local state before the change.
-  returned: success
-  type: str
-  sample: normal
-state_after:
+before:
   description:
-    - Local state after the change (after waiting with O(wait)).
-    - In check mode, the state the module would request, or RV(state_before) when nothing would change.
+    - The peer's state before the change, read over OMAPI.
+    - The same keys as a peer of M(dhcp.failover.state_info) (RV(dhcp.failover.state_info#module:peers)); what OMAPI does
+      not give is V(null).
   returned: success
-  type: str
-  sample: shutdown
-partner_state_before:
-  description: The partner's state, as this server knew it, before the change.
+  type: dict
+  contains:
+    my_state:
+      description: This server's failover state.
+      type: str
+      sample: normal
+    my_state_since:
+      description: When this server entered RV(before.my_state), ISO 8601 UTC (OMAPI C(local-stos)); V(null) when unknown.
+      type: str
+      sample: '2026-11-24T15:55:02Z'
+    my_state_source:
+      description: Where RV(before.my_state) comes from, always V(omapi).
+      type: str
+      sample: omapi
+    partner_state:
+      description: The partner's failover state as this server knows it.
+      type: str
+      sample: normal
+    partner_state_since:
+      description: When the partner entered RV(before.partner_state), ISO 8601 UTC (OMAPI C(partner-stos)).
+      type: str
+      sample: '2026-11-24T15:55:02Z'
+    partner_state_source:
+      description: Where RV(before.partner_state) comes from, always V(omapi).
+      type: str
+      sample: omapi
+    mclt:
+      description: The MCLT in seconds this server uses for the peer (OMAPI C(mclt)).
+      type: int
+      sample: 3600
+    transitions:
+      description: Always empty (only journald records transitions).
+      type: list
+      elements: dict
+      sample: []
+    both_normal_seen:
+      description: Always V(null) (only journald records it).
+      type: bool
+      sample: null
+    both_normal_since:
+      description: Always V(null) (only journald records it).
+      type: str
+      sample: null
+    disconnected_at:
+      description: Always V(null) (only journald records it).
+      type: str
+      sample: null
+    pool:
+      description: Always V(null) (only journald records the pool balance).
+      type: dict
+      sample: null
+    source:
+      description: Always V(omapi).
+      type: str
+      sample: omapi
+    leases_file:
+      description: Always V(null) (the leases file is not read).
+      type: dict
+      sample: null
+  sample:
+    my_state: normal
+    my_state_since: '2026-11-24T15:55:02Z'
+    my_state_source: omapi
+    partner_state: normal
+    partner_state_since: '2026-11-24T15:55:02Z'
+    partner_state_source: omapi
+    mclt: 30
+    transitions: []
+    both_normal_seen: null
+    both_normal_since: null
+    disconnected_at: null
+    pool: null
+    source: omapi
+    leases_file: null
+after:
+  description:
+    - The peer's state after the change, with the same keys as RV(before), read back from dhcpd after the change and
+      again after waiting with O(wait). Equal to RV(before) when nothing changed and O(wait) is not set.
+    - In check mode, RV(before) with RV(after.my_state) set to the state the module would request (and
+      RV(after.my_state_since) V(null)), or RV(before) when nothing would change.
   returned: success
-  type: str
-  sample: normal
-partner_state_after:
-  description: The partner's state, as this server knows it, after the change.
-  returned: success
-  type: str
-  sample: partner-down
+  type: dict
+  contains:
+    my_state:
+      description: This server's failover state.
+      type: str
+      sample: shutdown
+    my_state_since:
+      description: When this server entered RV(after.my_state), ISO 8601 UTC (OMAPI C(local-stos)); V(null) when unknown.
+      type: str
+      sample: '2026-11-24T15:58:23Z'
+    partner_state:
+      description: The partner's failover state as this server knows it.
+      type: str
+      sample: partner-down
+  sample:
+    my_state: shutdown
+    my_state_since: '2026-11-24T15:58:23Z'
+    my_state_source: omapi
+    partner_state: partner-down
+    partner_state_since: '2026-11-24T15:58:23Z'
+    partner_state_source: omapi
+    mclt: 30
+    transitions: []
+    both_normal_seen: null
+    both_normal_since: null
+    disconnected_at: null
+    pool: null
+    source: omapi
+    leases_file: null
 role:
   description: V(primary) or V(secondary) (OMAPI C(hierarchy)).
   returned: success
@@ -196,31 +301,34 @@ def main():
     except _omapi.OmapiFailoverError as exc:
         module.fail_json(msg=str(exc))
     try:
-        before = client.get(peer)
+        read = client.get(peer)
+        before = _omapi.peer_state(read)
         result = dict(
-            changed=before['local_state_name'] not in _omapi.SETTABLE_STATES[target],
-            state_before=before['local_state_name'],
-            partner_state_before=before.get('partner_state_name'),
-            role=before.get('role'),
+            changed=before['my_state'] not in _omapi.SETTABLE_STATES[target],
+            before=before,
+            role=read['role'],
             reached=None,
         )
         after = before
         if result['changed'] and not module.check_mode:
-            after = client.set_local_state(peer, target)
+            after = _omapi.peer_state(client.set_my_state(peer, target))
         if params['wait'] and not module.check_mode:
-            after, result['reached'] = client.wait_for(peer, _omapi.WAIT_TARGETS[target], params['timeout'])
-        result['state_after'] = target if (module.check_mode and result['changed']) else after['local_state_name']
-        result['partner_state_after'] = after.get('partner_state_name')
+            read, result['reached'] = client.wait_for(peer, _omapi.WAIT_TARGETS[target], params['timeout'])
+            after = _omapi.peer_state(read)
+        if module.check_mode and result['changed']:
+            # what it would request; when dhcpd would enter it is not known
+            after = dict(before, my_state=target, my_state_since=None)
+        result['after'] = after
     except _omapi.OmapiFailoverError as exc:
         module.fail_json(msg=str(exc))
     finally:
         client.close()
     if module._diff:
-        result['diff'] = dict(before='local-state: %s\n' % result['state_before'],
-                              after='local-state: %s\n' % result['state_after'])
+        result['diff'] = dict(before='my_state: %s\n' % result['before']['my_state'],
+                              after='my_state: %s\n' % result['after']['my_state'])
     if params['wait'] and result['reached'] is False:
-        module.fail_json(msg='failover peer %s: local state %s, partner %s after %ss, not %s' % (
-            peer, result['state_after'], result['partner_state_after'], params['timeout'],
+        module.fail_json(msg='failover peer %s: my state %s, partner state %s after %ss, not %s' % (
+            peer, result['after']['my_state'], result['after']['partner_state'], params['timeout'],
             ' or '.join(_omapi.WAIT_TARGETS[target])), **result)
     module.exit_json(**result)
 

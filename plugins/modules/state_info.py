@@ -31,6 +31,9 @@ description:
     unless journald logged that it dropped lines of the unit since the service started (its own
     C(Suppressed N messages from UNIT) lines, read by their C(MESSAGE_ID) from the start of the run, see
     RV(journal_suppressed)); then the leases file wins.
+  - The state dict of a peer (RV(peers)) is the collection's one vocabulary for failover state. M(dhcp.failover.state)
+    returns the same dict, read over OMAPI, before and after its change (RV(dhcp.failover.state#module:before),
+    RV(dhcp.failover.state#module:after)), and the report of the C(dhcp.failover.status) playbook uses the same keys.
   - Never changes anything.
 author:
   - dhcp.failover maintainers (@dhcp-failover)
@@ -164,6 +167,13 @@ peers:
       description: Where RV(peers.partner_state) comes from, V(journald) or V(leases).
       type: str
       sample: leases
+    mclt:
+      description:
+        - The MCLT in seconds the server uses for the peer, as dhcpd records it in the leases file. dhcpd records it on the
+          secondary only (the MCLT it learned from the primary); V(null) on the primary and when the leases file was not
+          read.
+      type: int
+      sample: 3600
     transitions:
       description: The last O(max_transitions) transitions of the current service run, oldest first.
       type: list
@@ -210,6 +220,7 @@ peers:
       partner_state: normal
       partner_state_since: '2026-11-24T15:54:22Z'
       partner_state_source: journald
+      mclt: null
       transitions:
         - {time: '2026-11-24T15:54:22Z', who: me, from: recover-done, to: normal}
         - {time: '2026-11-24T15:54:22Z', who: partner, from: recover-done, to: normal}

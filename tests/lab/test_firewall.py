@@ -212,7 +212,7 @@ OMAPI_READ = """
       register: omapi
     - name: Show it
       ansible.builtin.debug:
-        msg: "OMAPI state_before={{ omapi.state_before }}"
+        msg: "OMAPI before.my_state={{ omapi.before.my_state }}"
 """
 
 
@@ -223,7 +223,7 @@ def test_omapi_key_is_hmac_sha256_and_dhcpd_accepts_it(converged, lab):
         assert 'algorithm hmac-sha256;' in lab.exec(host, 'cat /etc/dhcp/omapi-key.conf').stdout
     rc, output = runner.run(playbook=OMAPI_READ)
     assert rc == 0, output
-    assert output.count('OMAPI state_before=normal') == 2, output
+    assert output.count('OMAPI before.my_state=normal') == 2, output
 
 
 def test_second_run_changes_nothing(converged):

@@ -23,7 +23,7 @@ def test_operator_sets_partner_down(primary, secondary, client, lab, omapi, outa
     systemctl(primary, "stop")
     failover_state(secondary, lab.peer, wait_for=["communications-interrupted"], timeout=40)
     result = set_failover_state(secondary, lab.peer, "partner-down", omapi)
-    seen = (result.get("state_before"), result.get("state_after"), result.get("changed"))
+    seen = (result["before"]["my_state"], result["after"]["my_state"], result.get("changed"))
     assert seen == ("communications-interrupted", "partner-down", True), (
         f"expected dhcp.failover.state to move the secondary from communications-interrupted to "
         f"partner-down (changed); saw before/after/changed {seen}"

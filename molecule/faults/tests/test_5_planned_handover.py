@@ -32,7 +32,7 @@ def _serve(client2, served, step, expected_server=None):
 
 def test_shutdown_hands_over_to_the_secondary(primary, secondary, client2, lab, omapi, served):
     result = set_failover_state(primary, lab.peer, "shutdown", omapi)
-    assert result.get("state_after") == "shutdown", f"expected the primary in shutdown; saw {result}"
+    assert result["after"]["my_state"] == "shutdown", f"expected the primary in shutdown; saw {result}"
     state = failover_state(secondary, lab.peer, wait_for=["partner-down"], timeout=30)
     assert state["my_state"] == "partner-down", f"expected the secondary to take over in partner-down; saw {state}"
     _serve(client2, served, "shutdown", lab.secondary_address)
@@ -49,7 +49,7 @@ def test_stop_and_start_the_primary(primary, secondary, client2, lab, served):
 
 def test_recover_to_normal(primary, secondary, client2, lab, omapi, served):
     result = set_failover_state(primary, lab.peer, "recover", omapi)
-    assert result.get("state_before") == "shutdown", f"expected recover to start from shutdown; saw {result}"
+    assert result["before"]["my_state"] == "shutdown", f"expected recover to start from shutdown; saw {result}"
     for server in (primary, secondary):
         assert_states(server, lab.peer, "normal", "normal", timeout=60)
     _serve(client2, served, "normal")

@@ -109,7 +109,7 @@ def test_status_writes_json_and_textfile():
     for host, row in rows.items():
         assert (row["pair"], row["peer"]) == (PAIR, PEER), "expected pair/peer %s/%s for %s, saw %s/%s" % (
             PAIR, PEER, host, row["pair"], row["peer"])
-        assert row["pool_total"] == 100, "expected a pool of 100 addresses on %s, saw %s" % (host, row["pool_total"])
+        assert (row["pool"] or {}).get("total") == 100, "expected a pool of 100 addresses on %s, saw %s" % (host, row["pool"])
         assert row["my_state_since"], "expected a since-time for %s, saw %r" % (host, row["my_state_since"])
     assert report["pairs"] == [{"pair": PAIR, "peer": PEER, "hosts": [PRIMARY, SECONDARY], "normal": True}], (
         "expected pair %s normal, saw %s" % (PAIR, report["pairs"]))
@@ -118,13 +118,13 @@ def test_status_writes_json_and_textfile():
     prom = prom_path.read_text()
     for host, role in ((PRIMARY, "primary"), (SECONDARY, "secondary")):
         labels = 'pair="maint",host="%s",peer="maint",role="%s"' % (host, role)
-        for line in ('dhcp_failover_state{%s,state="normal"} 2' % labels,
+        for line in ('dhcp_failover_my_state{%s,state="normal"} 2' % labels,
                      'dhcp_failover_partner_state{%s,state="normal"} 2' % labels,
                      'dhcp_failover_up{%s} 1' % labels,
                      'dhcp_failover_service_active{%s} 1' % labels,
                      'dhcp_failover_pool_leases{%s,kind="total"} 100' % labels):
             assert line in prom.splitlines(), "expected the textfile line %r, saw:\n%s" % (line, prom)
-    assert "# TYPE dhcp_failover_state gauge" in prom, "expected TYPE lines in the textfile, saw:\n%s" % prom
+    assert "# TYPE dhcp_failover_my_state gauge" in prom, "expected TYPE lines in the textfile, saw:\n%s" % prom
 
     rc, own = docker_exec(PRIMARY, "cat", "/run/dhcp_failover.prom")
     assert rc == 0 and 'host="%s"' % PRIMARY in own and 'host="%s"' % SECONDARY not in own, (
@@ -239,7 +239,7 @@ def test_partner_down_with_confirmation_when_the_primary_is_gone_then_restore():
             PRIMARY, PAIR, rows[PRIMARY]["pair"], rows[PRIMARY]["role"]))
     prom = prom_path.read_text().splitlines()
     for line in ('dhcp_failover_up{pair="maint",host="%s",peer="maint",role="primary"} 0' % PRIMARY,
-                 'dhcp_failover_state{pair="maint",host="%s",peer="maint",role="secondary",state="partner-down"} 4'
+                 'dhcp_failover_my_state{pair="maint",host="%s",peer="maint",role="secondary",state="partner-down"} 4'
                  % SECONDARY):
         assert line in prom, "expected the textfile line %r, saw:\n%s" % (line, "\n".join(prom))
 

@@ -15,6 +15,7 @@ import functools
 import pytest
 
 from ansible_collections.dhcp.failover.plugins.module_utils import _omapi
+from ansible_collections.dhcp.failover.plugins.module_utils._failover_log import new_peer_state
 from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import load_omapi_recording as load, start_replay
 
 
@@ -32,7 +33,13 @@ def client_for(recording):
 def test_get_in_normal(replay):
     recording = replay('get-normal')
     state = client_for(recording).get('dhcp-failover')
-    assert (state['local_state_name'], state['partner_state_name'], state['role'], state['mclt']) == ('normal', 'normal', 'primary', 30)
+    assert state == {
+        'name': 'dhcp-failover', 'role': 'primary', 'mclt': 30,
+        # local-stos/partner-stos 1795535702: the time dhcpd also writes in the leases file
+        'my_state': 'normal', 'my_state_since': '2026-11-24T15:55:02Z', 'my_port': 647,
+        'partner_state': 'normal', 'partner_state_since': '2026-11-24T15:55:02Z', 'partner_port': 647,
+        'skew': 0, 'cur_unacked_updates': 0, 'max_response_delay': 30,
+    }
     assert state == recording['steps'][1]['result']
     assert 'partner_address' not in state
     assert recording['socket'].conversation == []
@@ -41,11 +48,11 @@ def test_get_in_normal(replay):
 def test_shutdown_then_recover(replay):
     recording = replay('shutdown-then-recover')
     client = client_for(recording)
-    assert client.set_local_state('dhcp-failover', 'shutdown')['local_state_name'] == 'shutdown'
+    assert client.set_my_state('dhcp-failover', 'shutdown')['my_state'] == 'shutdown'
     # one second later the partner had moved to partner-down
-    assert client.get('dhcp-failover')['partner_state_name'] == 'partner-down'
-    assert client.set_local_state('dhcp-failover', 'recover')['local_state_name'] == 'recover'
-    assert client.get('dhcp-failover')['local_state_name'] == 'normal'
+    assert client.get('dhcp-failover')['partner_state'] == 'partner-down'
+    assert client.set_my_state('dhcp-failover', 'recover')['my_state'] == 'recover'
+    assert client.get('dhcp-failover')['my_state'] == 'normal'
     assert recording['socket'].conversation == []
 
 
@@ -54,8 +61,8 @@ def test_update_sends_local_state_as_big_endian_int(replay):
     sent = [binascii.unhexlify(data) for direction, data in recording['conversation'] if direction == 'send']
     assert any(b'local-state\x00\x00\x00\x04\x00\x00\x00\x08' in data for data in sent)
     client = client_for(recording)
-    assert client.get('dhcp-failover')['local_state_name'] == 'normal'
-    assert client.set_local_state('dhcp-failover', 'shutdown')['local_state_name'] == 'shutdown'
+    assert client.get('dhcp-failover')['my_state'] == 'normal'
+    assert client.set_my_state('dhcp-failover', 'shutdown')['my_state'] == 'shutdown'
 
 
 def test_unknown_peer(replay):
@@ -75,6 +82,14 @@ def test_wrong_algorithm(replay):
         client_for(replay('wrong-algorithm'))
 
 
+def test_peer_state_has_state_infos_keys_and_what_omapi_knows(replay):
+    state = _omapi.peer_state(client_for(replay('module-shutdown-again')).get('dhcp-failover'))
+    assert list(state) == list(new_peer_state())
+    assert state == dict(new_peer_state(), my_state='shutdown', my_state_since='2026-11-24T15:58:23Z', my_state_source='omapi',
+                         partner_state='partner-down', partner_state_since='2026-11-24T15:58:23Z',
+                         partner_state_source='omapi', mclt=30, source='omapi')
+
+
 def test_hmac_sha256_signature_matches_the_recording():
     recording = load('get-normal')
     auth = _omapi.HMACAuthenticator('omapi_key', recording['key_secret'], 'hmac-sha256')
@@ -92,10 +107,10 @@ def test_bad_secret_and_algorithm():
 def test_wait_for_polls_until_target(replay):
     recording = replay('module-recover-wait')
     client = client_for(recording)
-    assert client.get('dhcp-failover')['local_state_name'] == 'shutdown'
-    assert client.set_local_state('dhcp-failover', 'recover')['local_state_name'] == 'recover'
+    assert client.get('dhcp-failover')['my_state'] == 'shutdown'
+    assert client.set_my_state('dhcp-failover', 'recover')['my_state'] == 'recover'
     state, reached = client.wait_for('dhcp-failover', _omapi.WAIT_TARGETS['recover'], 30, sleep=lambda s: None)
-    assert reached and state['local_state_name'] == 'normal'
+    assert reached and state['my_state'] == 'normal'
 
 
 def test_wait_for_times_out(replay):
@@ -103,4 +118,4 @@ def test_wait_for_times_out(replay):
     client = client_for(recording)
     ticks = iter([0, 100])
     state, reached = client.wait_for('dhcp-failover', ('shutdown',), 10, clock=lambda: next(ticks), sleep=lambda s: None)
-    assert (state['local_state_name'], reached) == ('normal', False)
+    assert (state['my_state'], reached) == ('normal', False)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.dhcp.failover.plugins.modules import state
+from ansible_collections.dhcp.failover.plugins.modules import state, state_info
 from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import start_replay
+
+FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'failover_state')
 
 
 @pytest.fixture
@@ -34,20 +37,49 @@ def run(recording, capsys, **args):
     return json.loads(capsys.readouterr().out)
 
 
+def state_info_from_leases(snapshot, capsys):
+    """dhcp.failover.state_info's peer dict, read from a captured leases file (no journald)."""
+    lease_file = os.path.join(FIXTURES, '%s.leases' % snapshot)
+    with patch_module_args({'lease_file': lease_file, 'source': 'leases'}):
+        with pytest.raises(SystemExit):
+            state_info.main()
+    return json.loads(capsys.readouterr().out)['peers']['dhcp-failover']
+
+
 def test_shutdown_from_normal(replay, capsys):
     recording = replay('module-shutdown')
     result = run(recording, capsys, state='shutdown', _ansible_diff=True)
-    assert (result['changed'], result['state_before'], result['state_after']) == (True, 'normal', 'shutdown')
-    assert result['diff'] == {'before': 'local-state: normal\n', 'after': 'local-state: shutdown\n'}
+    assert result['changed'] is True
+    assert (result['before']['my_state'], result['before']['my_state_since']) == ('normal', '2026-11-24T15:56:54Z')
+    # read back right after the change: the partner has not moved yet
+    assert (result['after']['my_state'], result['after']['my_state_since'], result['after']['partner_state']) == \
+        ('shutdown', '2026-11-24T15:58:23Z', 'normal')
+    assert result['role'] == 'primary' and result['reached'] is None
+    assert result['diff'] == {'before': 'my_state: normal\n', 'after': 'my_state: shutdown\n'}
     assert recording['socket'].conversation == []
     assert recording['key_secret'] not in json.dumps(result)
+
+
+def test_before_and_after_are_state_infos_peer_dict(replay, capsys):
+    # the same situation (primary in shutdown, secondary in partner-down) read by both modules
+    result = run(replay('module-shutdown-again'), capsys, state='shutdown')
+    peer = state_info_from_leases('06-primary-shutdown-secondary-partner-down.p', capsys)
+    assert list(result['before']) == list(result['after']) == list(peer)
+    for state in (result['before'], result['after'], peer):
+        assert (state['my_state'], state['partner_state']) == ('shutdown', 'partner-down')
+    assert result['after'] == dict(peer, my_state_since='2026-11-24T15:58:23Z', partner_state_since='2026-11-24T15:58:23Z',
+                                   my_state_source='omapi', partner_state_source='omapi', source='omapi',
+                                   mclt=30, leases_file=None)
+    # the secondary's leases file records the MCLT, as OMAPI gives it
+    assert state_info_from_leases('06-primary-shutdown-secondary-partner-down.s', capsys)['mclt'] == result['after']['mclt']
 
 
 def test_shutdown_again_is_idempotent(replay, capsys):
     recording = replay('module-shutdown-again')
     result = run(recording, capsys, state='shutdown')
-    assert (result['changed'], result['state_before'], result['state_after']) == (False, 'shutdown', 'shutdown')
-    assert result['partner_state_after'] == 'partner-down'
+    assert result['changed'] is False
+    assert result['before'] == result['after']
+    assert (result['after']['my_state'], result['after']['partner_state']) == ('shutdown', 'partner-down')
     assert recording['socket'].conversation == []
 
 
@@ -55,20 +87,23 @@ def test_check_mode_sends_no_update(replay, capsys):
     # the recording holds only a read: any update message would fail the replay
     recording = replay('get-normal')
     result = run(recording, capsys, state='shutdown', _ansible_check_mode=True)
-    assert (result['changed'], result['state_before'], result['state_after']) == (True, 'normal', 'shutdown')
+    assert (result['changed'], result['before']['my_state'], result['after']['my_state']) == (True, 'normal', 'shutdown')
+    assert result['after'] == dict(result['before'], my_state='shutdown', my_state_since=None)
 
 
 def test_recover_in_normal_is_no_change(replay, capsys):
     recording = replay('get-normal')
     result = run(recording, capsys, state='recover')
-    assert (result['changed'], result['state_after']) == (False, 'normal')
+    assert (result['changed'], result['after']['my_state']) == (False, 'normal')
 
 
 def test_recover_and_wait(replay, capsys):
     recording = replay('module-recover-wait')
     result = run(recording, capsys, state='recover', wait=True, timeout=30)
-    assert (result['changed'], result['state_before'], result['state_after'], result['reached']) == (True, 'shutdown', 'normal', True)
-    assert result['partner_state_before'] == 'partner-down' and result['partner_state_after'] == 'normal'
+    assert (result['changed'], result['reached']) == (True, True)
+    assert (result['before']['my_state'], result['before']['partner_state']) == ('shutdown', 'partner-down')
+    assert (result['after']['my_state'], result['after']['partner_state']) == ('normal', 'normal')
+    assert result['after']['my_state_since'] == '2026-11-24T15:58:26Z'
 
 
 def test_wrong_secret_fails(replay, capsys):

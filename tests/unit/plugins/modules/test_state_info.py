@@ -61,6 +61,10 @@ def test_secondary_communications_interrupted(host, capsys):
     assert (peer['my_state'], peer['partner_state'], peer['source']) == ('communications-interrupted', 'normal', 'journald')
     assert peer['pool'] == {'total': 40, 'free': 40, 'backup': 0, 'lts': -20, 'max_own': 4, 'balanced': True}
     assert peer['leases_file']['my_state'] == 'communications-interrupted'
+    # the secondary's leases file records the MCLT it learned from the primary
+    assert peer['mclt'] == 30
+    # the collection's one vocabulary, shared with dhcp.failover.state's before/after
+    assert list(peer) == list(_failover_log.new_peer_state())
     assert (result['source'], result['journal_reader']) == ('journald', 'journalctl')
     assert ['/usr/bin/journalctl', '--no-pager', '--quiet', '-o', 'json', '_SYSTEMD_INVOCATION_ID=fe3cf99473a346b1b808b8e3c15dc361'] in calls
     # the old capture has no InactiveExitTimestamp: journald's own lines are read from 1 s before the run's first line
@@ -127,4 +131,6 @@ def test_restarted_primary_journal_wins(host, capsys):
     rc, result = run({'lease_file': leases, 'wait_for': ['normal'], 'timeout': 0}, capsys)
     peer = result['peers']['dhcp-failover']
     assert (peer['my_state_source'], peer['my_state_since'], peer['both_normal_seen']) == ('journald', '2026-11-24T17:04:40Z', True)
+    # dhcpd records the MCLT in the leases file on the secondary only
+    assert peer['mclt'] is None
     assert result['journal_suppressed'] == 12
