@@ -88,3 +88,19 @@ def test_interfaces_file():
     info = render_host(LOAD_BALANCE, PRIMARY)[0]
     text = render('isc-dhcp-server.j2', info)
     assert 'INTERFACESv4="eth0"\n' in text and 'INTERFACESv6=""\n' in text
+
+
+def test_option_definitions_precede_every_use():
+    """dhcpd rejects a custom option used before its definition ("unknown option")."""
+    info, conf, key = render_host(os.path.join(EXAMPLES, 'campus', 'inventory.yml'), 'dhcp-a1')
+    lines = conf.splitlines()
+    definition = lines.index('option wpad-url code 252 = text;')
+    space = lines.index('option space pxelinux;')
+    uses = [number for number, line in enumerate(lines)
+            if line.strip().startswith(('option wpad-url "', 'option pxelinux.'))]
+    assert uses and space < definition < min(uses)
+    assert lines.index('failover peer "campus-failover" {') < lines.index('class "pxe" {') < \
+        lines.index('subnet 10.20.0.0 netmask 255.255.255.0 {')
+    for statement in ('next-server 10.20.0.5;', 'filename "pxelinux.0";', 'vendor-option-space pxelinux;',
+                      'option pxelinux.reboottime 30;', 'filename "thinclient/boot.efi";'):
+        assert statement in conf, statement

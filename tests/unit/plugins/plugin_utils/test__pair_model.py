@@ -161,6 +161,23 @@ def test_many_pairs_each_host_gets_its_own():
         ('lab', 'lab', 'secondary', '10.0.0.1')
 
 
+def test_option_definitions_come_first_and_custom_options_get_their_type():
+    hostvars, pairs = seed_pair()
+    both(hostvars, dhcp_failover_option_definitions=[
+        WPAD, {'name': 'magic', 'code': 208, 'type': 'binary', 'space': 'pxelinux'},
+        {'name': 'servers', 'code': 224, 'type': 'ipv4-address', 'array': True}],
+        dhcp_failover_global_options={'wpad-url': 'http://wpad/wpad.dat', 'servers': ['10.0.0.1', '10.0.0.2']})
+    hostvars['dhcp0375']['dhcp_failover_subnets'][0]['pools'][0]['options'] = {'pxelinux.magic': 'f1:00:74:7e'}
+    hostvars['dhcp0374']['dhcp_failover_subnets'][0]['pools'][0]['options'] = {'pxelinux.magic': 'f1:00:74:7e'}
+    info = derive_pair(hostvars, pairs, 'dhcp0375')
+    assert [(d['name'], d['dhcpd_type']) for d in info['option_definitions']] == [
+        ('wpad-url', 'text'), ('pxelinux.magic', 'string'), ('servers', 'array of ip-address')]
+    assert info['option_spaces'] == ['pxelinux']
+    assert info['global_options'] == [{'name': 'wpad-url', 'value': '"http://wpad/wpad.dat"'},
+                                      {'name': 'servers', 'value': '10.0.0.1, 10.0.0.2'}]
+    assert info['subnets'][0]['pools'][0]['options'] == [{'name': 'pxelinux.magic', 'value': 'f1:00:74:7e'}]
+
+
 def test_options_are_formatted_for_dhcpd():
     assert format_option_value('domain-name', 'domini.cat') == '"domini.cat"'
     assert format_option_value('domain-search', ['a.cat', 'b.cat']) == '"a.cat", "b.cat"'
@@ -247,6 +264,7 @@ def _different_subnets(hostvars, pairs):
 
 
 HBA = ':'.join(['ff'] * 32)
+WPAD = {'name': 'wpad-url', 'code': 252, 'type': 'text'}
 
 BAD = [
     ('two-primaries', _set('dhcp0374', dhcp_failover_role='primary'),
@@ -343,6 +361,19 @@ BAD = [
      'office', 'dhcp0375', 'dhcp_failover_global_options.Domain Name', 'is not a valid dhcp option name'),
     ('firewall-bad-omapi-source', _set('dhcp0374', dhcp_failover_firewall_extra_omapi_sources=['192.0.2.0/24', 'admin-pc']),
      'office', 'dhcp0374', 'dhcp_failover_firewall_extra_omapi_sources[1]', "'admin-pc' is not an IPv4 or IPv6 address"),
+    ('option-in-undefined-space', _subnet(options={'pxelinux.magic': 'f1:00:74:7e'}),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].options.pxelinux.magic',
+     'is not defined in dhcp_failover_option_definitions'),
+    ('option-code-out-of-range', _both(dhcp_failover_option_definitions=[dict(WPAD, code=255)]),
+     'office', 'dhcp0375', 'dhcp_failover_option_definitions[0].code', 'must be between 1 and 254, got 255'),
+    ('option-defined-twice', _both(dhcp_failover_option_definitions=[WPAD, dict(WPAD, code=251)]),
+     'office', 'dhcp0375', 'dhcp_failover_option_definitions[1].name', 'option wpad-url is defined twice'),
+    ('option-text-array', _both(dhcp_failover_option_definitions=[dict(WPAD, array=True)]),
+     'office', 'dhcp0375', 'dhcp_failover_option_definitions[0].array', 'a text option cannot be an array'),
+    ('option-bad-type', _both(dhcp_failover_option_definitions=[dict(WPAD, type='url')]),
+     'office', 'dhcp0375', 'dhcp_failover_option_definitions', 'must be one of: boolean, uint8'),
+    ('next-server-not-an-address', _subnet(next_server='tftp.example'),
+     'office', 'dhcp0375', 'dhcp_failover_subnets[0].next_server', "'tftp.example' is not an IPv4 address"),
     ('firewall-source-host-bits', _set('dhcp0374', dhcp_failover_firewall_extra_omapi_sources=['192.0.2.7/24']),
      'office', 'dhcp0374', 'dhcp_failover_firewall_extra_omapi_sources[0]', 'has host bits set'),
 ]
