@@ -10,7 +10,12 @@ DOCUMENTATION = r"""
 module: pair_facts
 short_description: Validate every DHCP failover pair of the inventory and derive one server's view of its pair
 version_added: 1.0.0
-author: dhcp.failover maintainers
+author:
+  - dhcp.failover maintainers (@dhcp-failover)
+extends_documentation_fragment:
+  - dhcp.failover.attributes
+  - dhcp.failover.attributes.info_module
+  - dhcp.failover.attributes.idempotent_not_modify_state
 description:
   - Runs on the controller (an action plugin; nothing is sent to the host and nothing changes).
   - Finds the pairs from C(groups) (see O(pairs_group)), validates every host's role variables
@@ -21,7 +26,7 @@ description:
   - "Fails with C(pair PAIR, host HOST, variable VARIABLE: message) on the first problem."
   - Reads only the variables the argument spec declares; other roles' variables in the same
     inventory are never read.
-  - The role M(dhcp.failover.server#role) calls it twice, first with O(record=true) on every host
+  - The role C(dhcp.failover.server) calls it twice, first with O(record=true) on every host
     (so each host's partner sees its play vars and role defaults), then without.
 options:
   pairs_group:
@@ -38,12 +43,9 @@ options:
     type: bool
     default: false
 attributes:
-  check_mode:
+  action:
+    description: Runs on the controller, as an action plugin.
     support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 notes:
   - Hosts outside the play are seen through C(hostvars) (inventory, facts, extra vars); play
     vars do not reach them, so set pair settings in inventory (the pair group's vars).

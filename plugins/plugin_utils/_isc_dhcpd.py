@@ -86,6 +86,8 @@ def host_view(description, dhcpd, host):
     me, peer = description['peers'][host], description['peers'][partner]
     view = dict(dhcpd)
     view.update({
+        # The pair's MCLT on both peers (for timeouts), while `mclt` follows dhcpd.conf.
+        'pair_mclt': dhcpd['mclt'],
         'backend': 'isc_dhcpd',
         'pair': description['pair'],
         'host': host,
