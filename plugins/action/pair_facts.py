@@ -103,5 +103,4 @@ class ActionModule(ActionBase):
         except PairError as exc:
             result['failed'] = True
             result['msg'] = str(exc)
-            result['pair'], result['host'], result['variable'] = exc.pair, exc.host, exc.variable
         return result

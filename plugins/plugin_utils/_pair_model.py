@@ -546,9 +546,9 @@ def describe_pair(pair, hosts, params, facts):
     common = params[first]
     check.bounds(common, {name: BOUNDS[name] for name in BOUNDS if name != 'dhcp_failover_port'})
     if common['dhcp_failover_default_lease_time'] > common['dhcp_failover_max_lease_time']:
+        times = (common['dhcp_failover_default_lease_time'], common['dhcp_failover_max_lease_time'])
         check.fail('dhcp_failover_default_lease_time', 'default lease time %d is longer than '
-                   'dhcp_failover_max_lease_time %d' % (common['dhcp_failover_default_lease_time'],
-                                                       common['dhcp_failover_max_lease_time']))
+                   'dhcp_failover_max_lease_time %d' % times)
     definitions_list, spaces = _option_definitions(check, common.get('dhcp_failover_option_definitions'))
     definitions = {item['name']: item for item in definitions_list}
     subnets, shared_networks = _network_content(check, common, definitions)

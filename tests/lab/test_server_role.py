@@ -170,7 +170,8 @@ BAD = [
      'pair office, host p, variable dhcp_failover_subnets[0].pools[0].ranges[0]: range 10.231.22.100-10.231.23.10 is not inside'),
     ('range-holds-peer', {'pair_vars': {'dhcp_failover_subnets': [dict(PAIR_VARS['dhcp_failover_subnets'][0], pools=[
         {'ranges': [{'start': '10.231.22.3', 'end': '10.231.22.50'}]}])]}},
-     'pair office, host p, variable dhcp_failover_subnets[0].pools[0].ranges[0]: range 10.231.22.3-10.231.22.50 contains the failover address 10.231.22.3 of s'),
+     'pair office, host p, variable dhcp_failover_subnets[0].pools[0].ranges[0]: '
+     'range 10.231.22.3-10.231.22.50 contains the failover address 10.231.22.3 of s'),
     ('pool-not-bound', {'pair_vars': {'dhcp_failover_subnets': [dict(PAIR_VARS['dhcp_failover_subnets'][0], pools=[
         {'failover': False, 'ranges': [{'start': '10.231.22.100', 'end': '10.231.22.200'}]}])]}},
      'pair office, host p, variable dhcp_failover_subnets[0].pools[0].failover: every pool'),

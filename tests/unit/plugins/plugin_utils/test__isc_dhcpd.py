@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ansible_collections.dhcp.failover.tests.unit.plugins.plugin_utils.rendering import (
-    EXAMPLES, SEED, inventory_hostvars, render, render_host, statements, statements_of_block,
+    EXAMPLES, SEED, render, render_host, statements, statements_of_block,
 )
 
 LOAD_BALANCE = os.path.join(EXAMPLES, 'load_balance', 'inventory.yml')
