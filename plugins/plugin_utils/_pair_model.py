@@ -150,6 +150,11 @@ def find_pairs(groups, pairs_group=PAIRS_GROUP, pair_of_host=None):
     owner = {}
     for pair, hosts in pairs.items():
         for host in hosts:
+            if host in owner and set(pairs[owner[host]]) == set(hosts):
+                raise PairError(pair, host, 'dhcp_failover_pair',
+                                'groups %s and %s hold the same hosts, so either could be the pair: '
+                                'set dhcp_failover_pair to the pair group\'s name in its vars (for every '
+                                'pair)' % (owner[host], pair))
             if host in owner:
                 raise PairError(pair, host, 'dhcp_failover_pairs_group',
                                 'host is in two pairs (%s and %s); a host serves one pair. If one of '

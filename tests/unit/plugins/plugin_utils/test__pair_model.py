@@ -219,7 +219,12 @@ def _three_hosts(hostvars, pairs):
 
 
 def _host_in_two_pairs(hostvars, pairs):
-    pairs['other'] = ['dhcp0374', 'dhcp0375']
+    hostvars['dhcp0376'] = copy.deepcopy(hostvars['dhcp0374'])
+    pairs['other'] = ['dhcp0374', 'dhcp0376']
+
+
+def _group_with_the_pairs_hosts(hostvars, pairs):
+    pairs['servers'] = ['dhcp0374', 'dhcp0375']
 
 
 def _no_facts(hostvars, pairs):
@@ -276,7 +281,9 @@ BAD = [
     ('three-hosts', _three_hosts,
      'office', 'dhcp0375, dhcp0374, dhcp0376', 'dhcp_failover_pairs_group', 'exactly two hosts, it holds 3'),
     ('host-in-two-pairs', _host_in_two_pairs,
-     'other', 'dhcp0374', 'dhcp_failover_pairs_group', 'host is in two pairs'),
+     'other', 'dhcp0374', 'dhcp_failover_pairs_group', 'host is in two pairs (office and other)'),
+    ('group-with-the-pairs-hosts', _group_with_the_pairs_hosts,
+     'servers', 'dhcp0374', 'dhcp_failover_pair', 'groups office and servers hold the same hosts'),
     ('same-address', _set('dhcp0374', dhcp_failover_address='192.168.1.2'),
      'office', 'dhcp0374', 'dhcp_failover_address', 'is not an address of this host'),
     ('same-address-no-facts', _same_address_without_facts,
@@ -475,6 +482,14 @@ def test_a_cross_group_of_failover_servers_is_refused_with_the_way_out():
     groups = dict(GROUPS, debian13=['b', 'd'])
     with pytest.raises(PairError, match='host is in two pairs .* set dhcp_failover_pair'):
         find_pairs(groups)
+
+
+def test_a_group_with_the_same_hosts_as_a_pair_needs_the_pair_named():
+    """Molecule puts a scenario's servers in a group of their own (platforms: groups: [servers])."""
+    groups = {'all': ['a', 'b'], 'dhcp_failover': ['a', 'b'], 'servers': ['a', 'b'], 'office': ['a', 'b']}
+    with pytest.raises(PairError, match='variable dhcp_failover_pair: groups servers and office hold the same hosts'):
+        find_pairs(groups)
+    assert find_pairs(groups, pair_of_host={'a': 'office', 'b': 'office'}) == {'office': ['a', 'b']}
 
 
 def test_dhcp_failover_pair_decides_when_set():
