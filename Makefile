@@ -13,19 +13,27 @@ COLLECTIONS := $(CURDIR)/build/collections
 TESTTREE    := /var/tmp/dhcp-failover-test-$(shell echo $(CURDIR) | sha256sum | cut -c1-8)/ansible_collections/dhcp/failover
 REQ_STAMP   := $(VENV)/.installed-$(shell sha256sum tests/requirements-dev.txt | cut -c1-12)
 SCENARIOS   ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+# Tools with pins of their own, each in its venv build/venvs/NAME from tests/requirements-NAME.txt.
+TOOLVENVS   := build/venvs
+# Older ansible-core releases that meta/runtime.yml admits; 2.19 is the toolchain's own (.venv).
+CORE_MATRIX := 2.16 2.17 2.18
+# The scenario that `make molecule-core-2.16` converges and verifies with ansible-core 2.16.
+CORE216_SCENARIO ?= hot_standby
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: ansible-test-pip help test demo lab-down bench venv engine lab-image collection lint docs-check sanity units pytest molecule clean
+.PHONY: ansible-test-pip help test demo lab-down bench venv engine lab-image collection lint docs-check sanity units pytest molecule clean \
+	antsibull galaxy ee core-matrix molecule-core-2.16
 
 help:
 	@echo "make demo      bring up a local lab (two dhcpd servers + a client) and run the collection's playbooks"
 	@echo "make test      everything CI checks: lint, ansible-test sanity+units, pytest, all Molecule scenarios"
 	@echo "make bench     benchmarks (results in bench/RESULTS.md)"
 	@echo "make lab-down  remove the demo lab"
+	@echo "make galaxy | ee | antsibull | core-matrix | molecule-core-2.16   one stage of make test (see scripts/test.sh)"
 
 test:
 	@scripts/test.sh
@@ -69,6 +77,29 @@ lint: venv
 docs-check: venv
 	$(BIN)/python scripts/role_docs.py --check
 
+# Galaxy and Automation Hub: their importer on the built tarball, offline; any warning fails.
+galaxy: collection $(TOOLVENVS)/importer/.installed
+	scripts/galaxy_import.sh $(TOOLVENVS)/importer $(TARBALL) build/galaxy-importer
+
+# Execution environments: ansible-builder introspect on the installed collection, and create on
+# the example definition; fails unless both list what meta/execution-environment.yml declares.
+# (Building the image itself needs a container registry for the base image: not done here.)
+ee: collection $(TOOLVENVS)/builder/.installed
+	$(TOOLVENVS)/builder/bin/python scripts/check_execution_environment.py --collections $(COLLECTIONS) \
+	  --tarball $(TARBALL) --definition examples/execution-environment/execution-environment.yml \
+	  --context build/ee/context --ansible-galaxy $(BIN)/ansible-galaxy
+
+# The docs site's linter on the installed collection's plugin and role docs, and the changelog's.
+antsibull: collection $(TOOLVENVS)/docs/.installed
+	cd $(COLLECTIONS)/ansible_collections/dhcp/failover && PATH=$(CURDIR)/$(TOOLVENVS)/docs/bin:$$PATH \
+	  antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs dependent .
+	$(BIN)/antsibull-changelog lint
+
+$(TOOLVENVS)/%/.installed: tests/requirements-%.txt
+	rm -rf $(@D) && python3 -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
 $(TESTTREE): FORCE
 	rm -rf $(TESTTREE) && mkdir -p $(TESTTREE)
 	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(TESTTREE)
@@ -86,6 +117,10 @@ sanity: venv ansible-test-pip $(TESTTREE)
 units: venv ansible-test-pip $(TESTTREE)
 	cd $(TESTTREE) && $(BIN)/ansible-test units --python 3.11 --venv --color no
 
+# ansible-test sanity and units with ansible-core 2.16, 2.17 and 2.18, each from its own venv.
+core-matrix: $(foreach v,$(CORE_MATRIX),$(TOOLVENVS)/core-$(v)/.installed) $(TESTTREE)
+	scripts/core_matrix.sh $(TESTTREE) $(CORE_MATRIX)
+
 # Tests that need the lab image (real dhcpd) run against the installed collection.
 pytest: venv
 	PYTHONPATH=$(COLLECTIONS) DHCP_FAILOVER_LAB_IMAGE=$${DHCP_FAILOVER_LAB_IMAGE:-$$(cat build/lab-image.ref)} \
@@ -96,6 +131,20 @@ molecule: venv
 	  echo "== molecule test -s $$s"; \
 	  DHCP_FAILOVER_LAB_IMAGE=$${DHCP_FAILOVER_LAB_IMAGE:-$$(cat build/lab-image.ref)} $(BIN)/molecule test -s $$s; \
 	done
+
+# One scenario with ansible-core 2.16 as the controller (molecule 26 supports 2.16.19): the tarball
+# installed by 2.16's ansible-galaxy, converged with 2.16's ansible-playbook, verified by testinfra
+# through 2.16. Fails if ansible-core says the collection does not support it.
+molecule-core-2.16: collection $(TOOLVENVS)/molecule-core-2.16/.installed
+	rm -rf build/collections-core-2.16
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections-core-2.16 $(TOOLVENVS)/molecule-core-2.16/bin/ansible-galaxy \
+	  collection install --offline --force -p build/collections-core-2.16 $(TARBALL)
+	set -o pipefail; export PATH=$(CURDIR)/$(TOOLVENVS)/molecule-core-2.16/bin:$$PATH \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/collections-core-2.16 \
+	  DHCP_FAILOVER_LAB_IMAGE=$${DHCP_FAILOVER_LAB_IMAGE:-$$(cat build/lab-image.ref)}; \
+	  echo "controller: $$(command -v ansible-playbook): $$(ansible-playbook --version | head -1)"; \
+	  molecule test -s $(CORE216_SCENARIO) 2>&1 | tee build/molecule-core-2.16.log
+	@! grep -n "does not support Ansible version" build/molecule-core-2.16.log
 
 clean:
 	rm -rf build

@@ -3,7 +3,10 @@
 # failure, and end with one summary line per stage (passed/failed, seconds).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-stages=(setup lint sanity units pytest molecule)
+# Cheap static checks first: lint, the docs and changelog linters, Galaxy's importer and the
+# execution-environment check take about two minutes together; then ansible-test with the
+# toolchain's ansible-core (2.19) and with 2.16-2.18, then the tests that need the lab.
+stages=(setup lint antsibull galaxy ee sanity units core-matrix pytest molecule molecule-core-2.16)
 declare -A result seconds
 failed=""
 run_stage() {
@@ -31,11 +34,11 @@ echo
 echo "===== summary ====="
 passed=0; nfailed=0; total=0
 for s in "${stages[@]}"; do
-  printf '%-10s %-8s %5ss\n' "$s" "${result[$s]}" "${seconds[$s]}"
+  printf '%-18s %-8s %5ss\n' "$s" "${result[$s]}" "${seconds[$s]}"
   total=$((total + ${seconds[$s]}))
   [ "${result[$s]}" = passed ] && passed=$((passed + 1))
   [ "${result[$s]}" = failed ] && nfailed=$((nfailed + 1))
 done
-printf '%-10s %-8s %5ss\n' total "" "$total"
+printf '%-18s %-8s %5ss\n' total "" "$total"
 echo "stages: $passed passed, $nfailed failed"
 [ -z "$failed" ]
