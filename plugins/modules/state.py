@@ -286,6 +286,7 @@ def main():
             key_secret=dict(type='str', no_log=True),
             wait=dict(type='bool', default=False),
             timeout=dict(type='int', default=60),
+            force=dict(type='bool', default=False),
         ),
         required_together=[('key_name', 'key_secret')],
         supports_check_mode=True,
@@ -295,6 +296,9 @@ def main():
                          exception=_omapi.PYPUREOMAPI_IMPORT_ERROR)
     params = module.params
     peer, target = params['peer'], params['state']
+    if params['timeout'] < 1:
+        module.fail_json(msg='timeout must be at least 1 second (got %s): it bounds the OMAPI connection and the wait'
+                         % params['timeout'])
     try:
         client = _omapi.FailoverStateClient(params['host'], params['port'], params['key_name'], params['key_secret'],
                                             params['key_algorithm'], timeout=min(params['timeout'], 30) or None)
@@ -310,6 +314,13 @@ def main():
             reached=None,
         )
         after = before
+        reason = _omapi.refusal(target, before['my_state']) if result['changed'] else None
+        if reason and not params['force']:
+            module.fail_json(msg='failover peer %s: %s' % (peer, reason), changed=False, before=before, after=before,
+                             role=read['role'], reached=None, refused=reason)
+        result['forced'] = reason
+        if reason:
+            module.warn('failover peer %s: forced: %s' % (peer, reason))
         if result['changed'] and not module.check_mode:
             after = _omapi.peer_state(client.set_my_state(peer, target))
         if params['wait'] and not module.check_mode:

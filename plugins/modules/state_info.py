@@ -296,21 +296,52 @@ from ansible_collections.dhcp.failover.plugins.module_utils import _failover_log
 from ansible_collections.dhcp.failover.plugins.module_utils._leases import read_leases
 
 
+def _journal_access_hint():
+    """Why journald may show this process nothing: journald gives a user who is neither root nor in
+    group systemd-journal (or adm) only that user's own entries, silently."""
+    if os.geteuid() == 0:
+        return ''
+    return ' (the module runs as uid %d, not root: journald shows it only its own entries unless it is in group ' \
+        'systemd-journal or adm; use become)' % os.geteuid()
+
+
 def read_state(module):
     params = module.params
     source = params['source']
     result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'service_state': None, 'pools': {}, 'journal_lines': 0,
-              'journal_suppressed': None}
+              'journal_suppressed': None, 'running': None, 'dhcpd_pids': [], 'not_running_reason': None, 'journal_problem': None}
     journal = None
     suppressed = None
+    # Whether dhcpd runs is asked whatever the source: a state read from a dead daemon's files is history.
+    props = _failover_log.unit_properties(module, params['unit'])
+    status = _failover_log.daemon_status(props, params['unit'])
+    result.update(running=status['running'], service_active=status['running'], dhcpd_pids=status['pids'],
+                  not_running_reason=status['reason'] or None)
+    if props:
+        result['service_state'] = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
     if source in ('auto', 'journald'):
-        props = _failover_log.unit_properties(module, params['unit'])
-        if props and props.get('InvocationID'):
+        problem = None
+        if not props:
+            problem = 'no systemd unit %s to read the journal of (systemctl missing or unit not found)' % params['unit']
+        elif not props.get('InvocationID'):
+            problem = 'unit %s has no InvocationID (it has not run since boot)' % params['unit']
+        else:
             result['invocation_id'] = props['InvocationID']
-            result['service_active'] = _failover_log.daemon_running(props)
-            result['service_state'] = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
-            entries, reader = _failover_log.read_run(module, props['InvocationID'])
-            if entries is not None:
+            try:
+                entries, reader = _failover_log.read_run(module, props['InvocationID'])
+            except _failover_log.JournalUnreadable as exc:
+                entries, reader = [], 'journalctl'
+                problem = '%s%s' % (exc, _journal_access_hint())
+            if entries is None:
+                problem = 'no journal reader (neither python3-systemd nor journalctl)'
+            elif problem:
+                result['journal_reader'] = reader
+            elif not entries:
+                # every run of the unit logs at least its start, so nothing read means nothing readable
+                problem = 'journald returned no entries for the current run %s of unit %s%s' % (
+                    props['InvocationID'], params['unit'], _journal_access_hint())
+                result['journal_reader'] = reader
+            else:
                 journal = _failover_log.parse_entries(entries, params['max_transitions'])
                 result['journal_reader'] = reader
                 result['pools'] = journal['pools']
@@ -322,8 +353,9 @@ def read_state(module):
                 suppressed = _failover_log.read_suppressed(module, props.get('Id') or params['unit'], since)
                 if suppressed is not None:
                     result['journal_suppressed'] = suppressed['count']
-        if journal is None and source == 'journald':
-            module.fail_json(msg='no journald run of unit %s to read (systemctl, InvocationID or journal reader missing)' % params['unit'])
+        result['journal_problem'] = problem
+        if problem and source == 'journald':
+            module.fail_json(msg='cannot read the journal (source=journald): %s' % problem, **result)
     leases = None
     if source in ('auto', 'leases'):
         if os.path.exists(params['lease_file']):
@@ -333,9 +365,24 @@ def read_state(module):
                 module.fail_json(msg='cannot read %s: %s' % (params['lease_file'], exc))
         elif source == 'leases':
             module.fail_json(msg='lease file %s does not exist' % params['lease_file'])
+    if result['journal_problem']:
+        result['journal_problem'] += '; the states come from %s only' % (
+            'the leases file %s' % params['lease_file'] if leases is not None else 'nowhere (no leases file either)')
     result['peers'] = _failover_log.combine(journal, leases, params['peer'], suppressed=result['journal_suppressed'])
+    for peer in result['peers'].values():
+        peer['running'] = result['running']
     result['source'] = 'journald' if any(p['source'] == 'journald' for p in result['peers'].values()) else 'leases'
     return result
+
+
+def warn_unread_journal(module, result):
+    if result['journal_problem']:
+        module.warn('journal not read: %s' % result['journal_problem'])
+
+
+def describe(peers):
+    return ', '.join('%s: my state %s, partner %s' % (name, p['my_state'], p['partner_state'])
+                     for name, p in sorted(peers.items())) or 'no failover peer found'
 
 
 def main():
@@ -359,14 +406,19 @@ def main():
         peers = result['peers']
         if not wait_for:
             break
-        if peers and all(p['my_state'] in wait_for for p in peers.values()):
+        # a state is only reached by a running dhcpd: a killed one leaves its last state behind
+        if result['running'] and peers and all(p['my_state'] in wait_for for p in peers.values()):
             break
         if result['waited'] >= module.params['timeout']:
-            seen = ', '.join('%s: my state %s, partner %s' % (name, p['my_state'], p['partner_state'])
-                             for name, p in sorted(peers.items())) or 'no failover peer found'
+            warn_unread_journal(module, result)
+            if not result['running']:
+                module.fail_json(msg='timeout after %ss waiting for %s: dhcpd is not running (%s); last recorded %s' % (
+                    module.params['timeout'], ' or '.join(wait_for), result['not_running_reason'], describe(peers)),
+                    changed=False, **result)
             module.fail_json(msg='timeout after %ss waiting for %s; last seen %s' % (
-                module.params['timeout'], ' or '.join(wait_for), seen), changed=False, **result)
+                module.params['timeout'], ' or '.join(wait_for), describe(peers)), changed=False, **result)
         time.sleep(1)
+    warn_unread_journal(module, result)
     if module.params['peer'] and module.params['peer'] not in peers:
         module.fail_json(msg='failover peer %s not found in the journal or the leases file' % module.params['peer'],
                          changed=False, **result)
