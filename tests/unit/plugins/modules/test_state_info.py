@@ -36,7 +36,7 @@ def host(monkeypatch, tmp_path):
     def use(snapshot, server, daemon='running', journalctl=None):
         journal = read('%s.%s.journal.json' % (snapshot, server))
         calls = []
-        monkeypatch.setattr(_failover_log, 'PROC', fake.fake_proc(str(tmp_path / 'proc'), dhcpd=daemon == 'running'))
+        monkeypatch.setattr(_failover_log, 'PROC', fake.fake_proc(str(tmp_path / 'proc'), dhcpd=daemon == 'running'), raising=False)
 
         def run_command(self, argv, **kwargs):
             calls.append(argv)
