@@ -34,6 +34,15 @@ description:
   - The state dict of a peer (RV(peers)) is the collection's one vocabulary for failover state. M(dhcp.failover.state)
     returns the same dict, read over OMAPI, before and after its change (RV(dhcp.failover.state#module:before),
     RV(dhcp.failover.state#module:after)), and the report of the C(dhcp.failover.status) playbook uses the same keys.
+  - Tells plainly whether dhcpd runs (RV(running)): the unit is C(active) with SubState C(running) and a live C(dhcpd)
+    process sits in the unit's cgroup (or is its C(MainPID)). C(systemctl is-active) is not enough: Debian's
+    C(isc-dhcp-server) is an LSB unit with C(RemainAfterExit=yes), so after C(kill -9) of dhcpd (a crash) it stays
+    C(active (exited)) with C(MainPID=0). Without systemd, any live C(dhcpd) process counts.
+  - The states of a dhcpd that is not running are what it last recorded, not what it serves; RV(peers.running) says so
+    for each peer, and O(wait_for) is never satisfied by a dhcpd that is not running.
+  - When the journal cannot be read (not root and not in group C(systemd-journal) or C(adm), no reader, or no entries for
+    the unit's current run, which always logs at least its start), it warns, says in RV(journal_problem) which source
+    the states come from instead, and with O(source=journald) it fails.
   - Never changes anything.
 author:
   - dhcp.failover maintainers (@dhcp-failover)
@@ -60,17 +69,23 @@ options:
     choices: [auto, journald, leases]
     default: auto
   unit:
-    description: The systemd unit of dhcpd.
+    description:
+      - The systemd unit of dhcpd, whose journal is read and whose state and cgroup tell whether dhcpd runs.
+      - The playbooks of the collection pass the role variable C(dhcp_failover_service).
     type: str
     default: isc-dhcp-server
   lease_file:
-    description: The dhcpd leases file.
+    description:
+      - The dhcpd leases file.
+      - The playbooks of the collection pass the role variable C(dhcp_failover_lease_file).
     type: path
     default: /var/lib/dhcp/dhcpd.leases
   wait_for:
     description:
-      - Wait until every reported peer's own state (RV(peers.my_state)) is one of these states.
-      - Fails with the last seen states when O(timeout) passes first.
+      - Wait until dhcpd runs (RV(running)) and every reported peer's own state (RV(peers.my_state)) is one of these
+        states.
+      - Fails with the last seen states when O(timeout) passes first; when dhcpd is not running the message says
+        C(dhcpd is not running) and why (RV(not_running_reason)).
     type: list
     elements: str
     choices:
@@ -100,7 +115,8 @@ requirements:
 notes:
   - The pool figures come from dhcpd's C(balancing pool) / C(balanced pool) lines, which do not name their failover peer.
     They are returned per peer (RV(peers.pool)) only when the server has a single failover peer, and always in RV(pools).
-  - Stopping dhcpd does not log a state change. RV(service_active) tells whether the states come from a running service.
+  - Stopping or killing dhcpd does not log a state change. RV(running) tells whether the states come from a running
+    dhcpd.
   - journald writes its C(Suppressed N messages) line only with the unit's first line after the rate-limit interval, so
     RV(journal_suppressed) can stay 0 for a while after lines were dropped; the newer transition time still decides.
     RV(peers.transitions) and RV(peers.both_normal_seen) come from the journal alone and can miss dropped lines.
@@ -212,6 +228,13 @@ peers:
       type: dict
       sample: {my_state: normal, my_state_since: '2026-11-24T15:54:22Z', partner_state: normal,
                partner_state_since: '2026-11-24T15:54:22Z', mclt: null}
+    running:
+      description:
+        - Whether the dhcpd holding this state runs (RV(running)). When V(false), RV(peers.my_state) and
+          RV(peers.partner_state) are what the dead dhcpd last recorded, not what it serves.
+        - M(dhcp.failover.state) returns V(true) (dhcpd answered over OMAPI).
+      type: bool
+      sample: true
   sample:
     dhcp-failover:
       my_state: normal
@@ -230,6 +253,7 @@ peers:
       pool: {total: 40, free: 20, backup: 20, lts: 0, max_own: null, balanced: true}
       source: journald
       leases_file: null
+      running: true
 source:
   description: V(journald) when the journal answered for at least one peer, V(leases) otherwise.
   returned: always
@@ -245,14 +269,41 @@ invocation_id:
   returned: always
   type: str
   sample: 62f8682833c944e5b820d6f7aedb18b4
-service_active:
+running:
   description:
-    - Whether dhcpd runs, that is the unit is C(active) with SubState C(running); V(null) when systemd was not asked.
-    - Debian's LSB unit stays C(active) (SubState C(exited)) after dhcpd was killed, so ActiveState alone would call a
-      crashed dhcpd running.
+    - Whether dhcpd runs, that is the unit is C(active) with SubState C(running) and a live C(dhcpd) process is in the
+      unit's cgroup (or is its C(MainPID)); without systemd, whether any C(dhcpd) process lives.
+    - Debian's LSB unit stays C(active) (SubState C(exited), C(MainPID=0)) after dhcpd was killed, so ActiveState alone
+      would call a crashed dhcpd running.
   returned: always
   type: bool
   sample: true
+not_running_reason:
+  description: Why RV(running) is V(false), V(null) when it is V(true).
+  returned: always
+  type: str
+  sample: 'unit isc-dhcp-server.service is active/exited (its dhcpd died: killed or crashed, while the LSB unit stays active)'
+dhcpd_pids:
+  description: The PIDs of the live dhcpd processes of the unit.
+  returned: always
+  type: list
+  elements: int
+  sample: [808]
+service_active:
+  description: The same as RV(running) (kept for earlier users of this key).
+  returned: always
+  type: bool
+  sample: true
+journal_problem:
+  description:
+    - Why the journal was not read, and which source the states come from instead; V(null) when it was read (or
+      O(source=leases)). The module also warns with this text.
+  returned: always
+  type: str
+  sample: >-
+    journalctl failed (rc 1): No journal files were opened due to insufficient permissions. (the module runs as uid
+    1000, not root: journald shows it only its own entries unless it is in group systemd-journal or adm; use become);
+    the states come from the leases file /var/lib/dhcp/dhcpd.leases only
 service_state:
   description: The unit's ActiveState and SubState as C(ACTIVE/SUB), for example C(active/exited) after dhcpd was killed.
   returned: always
