@@ -34,10 +34,10 @@ description:
   - The state dict of a peer (RV(peers)) is the collection's one vocabulary for failover state. M(dhcp.failover.state)
     returns the same dict, read over OMAPI, before and after its change (RV(dhcp.failover.state#module:before),
     RV(dhcp.failover.state#module:after)), and the report of the C(dhcp.failover.status) playbook uses the same keys.
-  - Tells plainly whether dhcpd runs (RV(running)): the unit is C(active) with SubState C(running) and a live C(dhcpd)
-    process sits in the unit's cgroup (or is its C(MainPID)). C(systemctl is-active) is not enough: Debian's
-    C(isc-dhcp-server) is an LSB unit with C(RemainAfterExit=yes), so after C(kill -9) of dhcpd (a crash) it stays
-    C(active (exited)) with C(MainPID=0). Without systemd, any live C(dhcpd) process counts.
+  - "Tells plainly whether dhcpd runs (RV(running)): the unit is C(active) with SubState C(running) and a live C(dhcpd)
+    process sits in the unit's cgroup (or is its C(MainPID)). C(systemctl is-active) is not enough, because Debian's
+    C(isc-dhcp-server) is an LSB unit with C(RemainAfterExit=yes): after C(kill -9) of dhcpd (a crash) it stays
+    C(active) with SubState C(exited) and C(MainPID=0). Without systemd, any live C(dhcpd) process counts."
   - The states of a dhcpd that is not running are what it last recorded, not what it serves; RV(peers.running) says so
     for each peer, and O(wait_for) is never satisfied by a dhcpd that is not running.
   - When the journal cannot be read (not root and not in group C(systemd-journal) or C(adm), no reader, or no entries for
