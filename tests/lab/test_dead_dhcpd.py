@@ -130,6 +130,14 @@ def test_killed_primary_is_never_normal_and_site_brings_it_back(lab):
     assert rc != 0, output
     assert 'dhcpd is not running' in output, output
 
+    # drill and maintenance refuse to start on the pair (require_pair_normal reads both peers)
+    for name in ('dhcp.failover.drill', 'dhcp.failover.maintenance'):
+        rc, output = playbook(lab, name)
+        assert rc != 0, output
+        assert 'p dhcpd is not running (unit isc-dhcp-server.service is active/exited' in output, output
+    assert running(lab, 'p')[:2] == (False, 'exited')
+    assert current_run_moves(lab, 's')[-1] == ('normal', 'communications-interrupted')
+
     # status shows it as not running, and the pair as not normal
     report = lab.tmp / 'status.json'
     rc, output = playbook(lab, 'dhcp.failover.status', '-e', 'dhcp_failover_status_json=%s' % report)
