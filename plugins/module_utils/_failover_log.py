@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 
 try:
@@ -180,7 +181,8 @@ def parse_unix_timestamp(value):
 
 
 def unit_properties(module, unit):
-    """InvocationID, ActiveState, SubState, Id and start time of ``unit``; None when systemctl is absent or fails.
+    """InvocationID, ActiveState, SubState, MainPID, ControlGroup, Id and start time of ``unit``; None
+    when systemctl is absent or fails, or the unit does not exist.
 
     ``started_usec`` is the unit's ``InactiveExitTimestamp`` (the start of the current run, in
     microseconds since the epoch; None where systemctl is older than 248 and knows no
@@ -189,7 +191,8 @@ def unit_properties(module, unit):
     systemctl = module.get_bin_path('systemctl')
     if not systemctl:
         return None
-    props_argv = ['-p', 'InvocationID', '-p', 'ActiveState', '-p', 'SubState', '-p', 'LoadState', '-p', 'Id']
+    props_argv = ['-p', 'InvocationID', '-p', 'ActiveState', '-p', 'SubState', '-p', 'LoadState', '-p', 'Id',
+                  '-p', 'MainPID', '-p', 'ControlGroup']
     rc, out, dummy = module.run_command(
         [systemctl, 'show', '--timestamp=unix'] + props_argv + ['-p', 'InactiveExitTimestamp', unit],
         environ_update={'LC_ALL': 'C'})
@@ -204,14 +207,81 @@ def unit_properties(module, unit):
     return props
 
 
-def daemon_running(props):
-    """Whether the unit's daemon runs, from ``systemctl show`` properties.
+# Where the process table is read; tests point it at a captured copy.
+PROC = '/proc'
+DHCPD_COMM = 'dhcpd'
 
-    Debian starts dhcpd through an LSB init script; systemd keeps such a unit ``active`` after its
-    daemon died (``kill -9``): only its SubState tells, ``running`` while a process lives in the
-    unit and ``exited`` once none does.
+
+def _read_text(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def dhcpd_processes(unit=None, proc=None):
+    """PIDs of the live dhcpd processes (``/proc/PID/comm`` is ``dhcpd``), sorted.
+
+    With ``unit``, only those in that unit's cgroup (a line of ``/proc/PID/cgroup`` ending in
+    ``/UNIT.service``), so a dhcpd started by hand or in another unit does not count.
     """
-    return props.get('ActiveState') == 'active' and props.get('SubState', 'running') == 'running'
+    proc = proc or PROC
+    suffix = '/' + unit_name(unit) if unit else None
+    pids = []
+    try:
+        names = os.listdir(proc)
+    except OSError:
+        return pids
+    for name in names:
+        if not name.isdigit():
+            continue
+        comm = _read_text(os.path.join(proc, name, 'comm'))
+        if comm is None or comm.strip() != DHCPD_COMM:
+            continue
+        if suffix:
+            cgroup = _read_text(os.path.join(proc, name, 'cgroup')) or ''
+            if not any(line.rstrip().endswith(suffix) for line in cgroup.splitlines()):
+                continue
+        pids.append(int(name))
+    return sorted(pids)
+
+
+def daemon_status(props, unit, proc=None):
+    """Whether dhcpd runs, judged by the unit and by the process table, never by ActiveState alone.
+
+    Debian starts dhcpd through an LSB init script (``Type=forking``, ``RemainAfterExit=yes``, no
+    PID file: ``MainPID`` is 0 even while dhcpd runs). systemd keeps such a unit ``active`` after
+    its daemon died (``kill -9``): SubState ``exited``, ``MainPID=0``, empty ``ControlGroup``. So
+    dhcpd runs when the unit is ``active``/``running`` and a live dhcpd process sits in the unit's
+    cgroup (or is its ``MainPID``). Without systemd (``props`` None) any live dhcpd process counts.
+
+    Returns ``{'running': bool, 'pids': [...], 'reason': str}``; ``reason`` says why not running.
+    """
+    if props is None:
+        pids = dhcpd_processes(None, proc)
+        return {'running': bool(pids), 'pids': pids,
+                'reason': '' if pids else 'no dhcpd process (systemd unit %s not found)' % unit}
+    pids = dhcpd_processes(props.get('Id') or unit, proc)
+    main_pid = props.get('MainPID', '0')
+    if main_pid.isdigit() and int(main_pid) and int(main_pid) not in pids:
+        comm = _read_text(os.path.join(proc or PROC, main_pid, 'comm'))
+        if comm is not None and comm.strip() == DHCPD_COMM:
+            pids = sorted(pids + [int(main_pid)])
+    state = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
+    if props.get('ActiveState') != 'active' or props.get('SubState') != 'running':
+        reason = 'unit %s is %s' % (props.get('Id') or unit, state)
+        if state == 'active/exited':
+            reason += ' (its dhcpd died: killed or crashed, while the LSB unit stays active)'
+        return {'running': False, 'pids': pids, 'reason': reason}
+    if not pids:
+        return {'running': False, 'pids': pids, 'reason': 'unit %s is %s but no dhcpd process lives in it' % (props.get('Id') or unit, state)}
+    return {'running': True, 'pids': pids, 'reason': ''}
+
+
+def daemon_running(props, unit='isc-dhcp-server', proc=None):
+    """``daemon_status(props, unit, proc)['running']``."""
+    return daemon_status(props, unit, proc)['running']
 
 
 def journalctl_argv(journalctl, invocation_id):
@@ -240,10 +310,17 @@ def read_run_python_systemd(invocation_id):
         reader.close()
 
 
+class JournalUnreadable(Exception):
+    """journalctl could not read the journal (for example: not root, "No journal files were opened
+    due to insufficient permissions", exit 1)."""
+
+
 def read_run(module, invocation_id, prefer_python=True):
     """Entries of one service run and the reader used (``python3-systemd`` or ``journalctl``).
 
-    Returns ``(None, None)`` when neither reader is available.
+    Returns ``(None, None)`` when neither reader is available; raises ``JournalUnreadable`` when
+    journalctl fails. python3-systemd's reader gives a user who may not read the journal no entries
+    and no error: the caller must treat an empty run as unread.
     """
     if prefer_python and HAS_SYSTEMD_JOURNAL:
         return list(read_run_python_systemd(invocation_id)), 'python3-systemd'
@@ -252,8 +329,7 @@ def read_run(module, invocation_id, prefer_python=True):
         return None, None
     rc, out, err = module.run_command(journalctl_argv(journalctl, invocation_id), environ_update={'LC_ALL': 'C'})
     if rc != 0:
-        module.fail_json(msg='journalctl failed: %s' % err.strip(), rc=rc, stdout=out, stderr=err,
-                         cmd=journalctl_argv(journalctl, invocation_id))
+        raise JournalUnreadable('journalctl failed (rc %s): %s' % (rc, err.strip()))
     return list(parse_journalctl_json(out)), 'journalctl'
 
 
@@ -350,6 +426,7 @@ def new_peer_state():
         'mclt': None,
         'transitions': [], 'both_normal_seen': None, 'both_normal_since': None, 'disconnected_at': None,
         'pool': None, 'source': None, 'leases_file': None,
+        'running': None,
     }
 
 

@@ -57,6 +57,41 @@ WAIT_TARGETS = {
     'recover': ('recover-done', 'normal'),
 }
 
+# From which own states (my_state) each change is safe without force, and why the others are not.
+# Measured on dhcpd 4.4.3-P1 in the lab (tests/unit/fixtures/failover_state/omapi/README.md):
+# recover from shutdown (the planned handover) goes recover -> recover-done -> normal with the
+# partner serving throughout; recover on a lone survivor in communications-interrupted or
+# partner-down makes it log "not responding (recovering)" to every DHCPDISCOVER: nobody serves.
+SAFE_FROM = {
+    'recover': ('shutdown',),
+    'partner-down': ('communications-interrupted', 'resolution-interrupted'),
+    'shutdown': ('normal',),
+}
+UNSAFE_REASONS = {
+    'recover': 'in recover dhcpd answers no new client ("not responding (recovering)") until its partner is back and '
+               'MCLT has passed; only a server that handed over with shutdown (its partner in partner-down serves) '
+               'may be sent to recover',
+    'partner-down': 'partner-down is for a server that lost its partner (communications-interrupted); from %s it may '
+                    'still be in touch with a partner that serves, and both would hand out the same addresses '
+                    '(split brain)',
+    'shutdown': 'shutdown stops this server from serving; only from normal does its partner take over at once '
+                '(partner-down); from %s nobody may serve',
+}
+
+
+def refusal(target, my_state):
+    """Why changing the own state from ``my_state`` to ``target`` is refused, or None when safe.
+
+    Already being there (``SETTABLE_STATES``) is not a change and never refused.
+    """
+    if my_state in SETTABLE_STATES[target] or my_state in SAFE_FROM[target]:
+        return None
+    reason = UNSAFE_REASONS[target]
+    if '%s' in reason:
+        reason = reason % my_state
+    return 'refusing to move from %s to %s: %s. Set force=true to do it anyway.' % (my_state, target, reason)
+
+
 _OP_UPDATE = 3
 _OP_STATUS = 5
 
@@ -135,7 +170,8 @@ def peer_state(failover_state):
     state = new_peer_state()
     for key in ('my_state', 'my_state_since', 'partner_state', 'partner_state_since', 'mclt'):
         state[key] = failover_state.get(key)
-    state.update(my_state_source='omapi', partner_state_source='omapi', source='omapi')
+    # dhcpd answered over OMAPI: the daemon runs
+    state.update(my_state_source='omapi', partner_state_source='omapi', source='omapi', running=True)
     return state
 
 

@@ -24,7 +24,17 @@ description:
   - V(shutdown) is the planned handover before stopping this server; its partner moves to C(partner-down) at once and
     serves everyone.
   - V(recover) brings a server back after a planned shutdown; it syncs with its partner and goes to C(recover-done) then
-    C(normal) without waiting MCLT.
+    C(normal). With an empty pool that takes seconds; with leases in the pool dhcpd goes C(recover-wait) and waits out
+    MCLT first.
+  - "Guard rails: without O(force) the module refuses, with the reason and without sending anything, a change that
+    would stop service or risk split brain: V(recover) except from C(shutdown); V(partner-down) except from
+    C(communications-interrupted) or C(resolution-interrupted) (from C(normal) the partner is still in touch and
+    serving); V(shutdown) except from C(normal) (only then does the partner take over). Already being in the requested
+    state is never refused."
+  - "Measured on dhcpd 4.4.3-P1 in the lab: V(recover) on a lone survivor (its partner killed) in
+    C(communications-interrupted) or C(partner-down) moves it to C(recover), where it logs C(not responding
+    (recovering)) to every C(DHCPDISCOVER), even of a client it had just leased to: nobody serves until the partner is
+    back. Recover from C(startup) or C(paused) was not measured and is refused too."
   - Talks OMAPI with the C(pypureomapi) library (Debian ships it as C(python3-pypureomapi)) rather than dhcpd's
     C(omshell), because it sends structured messages and reads typed answers (no parsing of an interactive tool's
     output), and the secret never appears on a command line or in a temporary file. pypureomapi signs only with HMAC-MD5
@@ -92,9 +102,20 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds to wait with O(wait); also the OMAPI connection timeout.
+    description:
+      - Seconds to wait with O(wait); also the OMAPI connection timeout (at most 30 s per request).
+      - Must be at least V(1); V(0) is refused (it used to mean a socket without timeout).
     type: int
     default: 60
+  force:
+    description:
+      - Make a change the guard rails refuse (see the description). The module warns and returns the reason in
+        RV(forced).
+      - "The risk: V(recover) on a server whose partner is not serving stops DHCP service for new clients until the
+        partner returns and MCLT passes; V(partner-down) while the partner still serves lets both hand out the same
+        addresses (split brain); V(shutdown) of a server whose partner does not take over stops service."
+    type: bool
+    default: false
 requirements:
   - pypureomapi (Debian package C(python3-pypureomapi)) on the host that runs the module
 notes:
@@ -137,6 +158,16 @@ EXAMPLES = r"""
     state: partner-down
     key_name: omapi_key
     key_algorithm: hmac-md5
+    key_secret: "{{ dhcp_failover_omapi_secret }}"
+
+# Refused unless this server is in communications-interrupted (or resolution-interrupted).
+# Only with certainty that the partner serves nobody:
+- name: Declare partner-down although the partner may still be in touch (split-brain risk)
+  dhcp.failover.state:
+    peer: dhcp-failover
+    state: partner-down
+    force: true
+    key_name: omapi_key
     key_secret: "{{ dhcp_failover_omapi_secret }}"
 """
 
@@ -206,6 +237,10 @@ before:
       description: Always V(null) (the leases file is not read).
       type: dict
       sample: null
+    running:
+      description: Always V(true) (dhcpd answered over OMAPI).
+      type: bool
+      sample: true
   sample:
     my_state: normal
     my_state_since: '2026-11-24T15:55:02Z'
@@ -221,6 +256,7 @@ before:
     pool: null
     source: omapi
     leases_file: null
+    running: true
 after:
   description:
     - The peer's state after the change, with the same keys as RV(before), read back from dhcpd after the change and
@@ -257,6 +293,14 @@ after:
     pool: null
     source: omapi
     leases_file: null
+    running: true
+forced:
+  description:
+    - With O(force), the reason the guard rails would have refused the change; V(null) when the change was safe.
+    - When refused (without O(force)) the failure carries the reason as C(refused) and RV(before) / RV(after).
+  returned: success
+  type: str
+  sample: null
 role:
   description: V(primary) or V(secondary) (OMAPI C(hierarchy)).
   returned: success
@@ -286,6 +330,7 @@ def main():
             key_secret=dict(type='str', no_log=True),
             wait=dict(type='bool', default=False),
             timeout=dict(type='int', default=60),
+            force=dict(type='bool', default=False),
         ),
         required_together=[('key_name', 'key_secret')],
         supports_check_mode=True,
@@ -295,6 +340,9 @@ def main():
                          exception=_omapi.PYPUREOMAPI_IMPORT_ERROR)
     params = module.params
     peer, target = params['peer'], params['state']
+    if params['timeout'] < 1:
+        module.fail_json(msg='timeout must be at least 1 second (got %s): it bounds the OMAPI connection and the wait'
+                         % params['timeout'])
     try:
         client = _omapi.FailoverStateClient(params['host'], params['port'], params['key_name'], params['key_secret'],
                                             params['key_algorithm'], timeout=min(params['timeout'], 30) or None)
@@ -310,6 +358,13 @@ def main():
             reached=None,
         )
         after = before
+        reason = _omapi.refusal(target, before['my_state']) if result['changed'] else None
+        if reason and not params['force']:
+            module.fail_json(msg='failover peer %s: %s' % (peer, reason), changed=False, before=before, after=before,
+                             role=read['role'], reached=None, refused=reason)
+        result['forced'] = reason
+        if reason:
+            module.warn('failover peer %s: forced: %s' % (peer, reason))
         if result['changed'] and not module.check_mode:
             after = _omapi.peer_state(client.set_my_state(peer, target))
         if params['wait'] and not module.check_mode:

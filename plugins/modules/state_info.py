@@ -34,6 +34,15 @@ description:
   - The state dict of a peer (RV(peers)) is the collection's one vocabulary for failover state. M(dhcp.failover.state)
     returns the same dict, read over OMAPI, before and after its change (RV(dhcp.failover.state#module:before),
     RV(dhcp.failover.state#module:after)), and the report of the C(dhcp.failover.status) playbook uses the same keys.
+  - "Tells plainly whether dhcpd runs (RV(running)): the unit is C(active) with SubState C(running) and a live C(dhcpd)
+    process sits in the unit's cgroup (or is its C(MainPID)). C(systemctl is-active) is not enough, because Debian's
+    C(isc-dhcp-server) is an LSB unit with C(RemainAfterExit=yes): after C(kill -9) of dhcpd (a crash) it stays
+    C(active) with SubState C(exited) and C(MainPID=0). Without systemd, any live C(dhcpd) process counts."
+  - The states of a dhcpd that is not running are what it last recorded, not what it serves; RV(peers.running) says so
+    for each peer, and O(wait_for) is never satisfied by a dhcpd that is not running.
+  - When the journal cannot be read (not root and not in group C(systemd-journal) or C(adm), no reader, or no entries for
+    the unit's current run, which always logs at least its start), it warns, says in RV(journal_problem) which source
+    the states come from instead, and with O(source=journald) it fails.
   - Never changes anything.
 author:
   - dhcp.failover maintainers (@dhcp-failover)
@@ -60,17 +69,23 @@ options:
     choices: [auto, journald, leases]
     default: auto
   unit:
-    description: The systemd unit of dhcpd.
+    description:
+      - The systemd unit of dhcpd, whose journal is read and whose state and cgroup tell whether dhcpd runs.
+      - The playbooks of the collection pass the role variable C(dhcp_failover_service).
     type: str
     default: isc-dhcp-server
   lease_file:
-    description: The dhcpd leases file.
+    description:
+      - The dhcpd leases file.
+      - The playbooks of the collection pass the role variable C(dhcp_failover_lease_file).
     type: path
     default: /var/lib/dhcp/dhcpd.leases
   wait_for:
     description:
-      - Wait until every reported peer's own state (RV(peers.my_state)) is one of these states.
-      - Fails with the last seen states when O(timeout) passes first.
+      - Wait until dhcpd runs (RV(running)) and every reported peer's own state (RV(peers.my_state)) is one of these
+        states.
+      - Fails with the last seen states when O(timeout) passes first; when dhcpd is not running the message says
+        C(dhcpd is not running) and why (RV(not_running_reason)).
     type: list
     elements: str
     choices:
@@ -100,7 +115,8 @@ requirements:
 notes:
   - The pool figures come from dhcpd's C(balancing pool) / C(balanced pool) lines, which do not name their failover peer.
     They are returned per peer (RV(peers.pool)) only when the server has a single failover peer, and always in RV(pools).
-  - Stopping dhcpd does not log a state change. RV(service_active) tells whether the states come from a running service.
+  - Stopping or killing dhcpd does not log a state change. RV(running) tells whether the states come from a running
+    dhcpd.
   - journald writes its C(Suppressed N messages) line only with the unit's first line after the rate-limit interval, so
     RV(journal_suppressed) can stay 0 for a while after lines were dropped; the newer transition time still decides.
     RV(peers.transitions) and RV(peers.both_normal_seen) come from the journal alone and can miss dropped lines.
@@ -212,6 +228,13 @@ peers:
       type: dict
       sample: {my_state: normal, my_state_since: '2026-11-24T15:54:22Z', partner_state: normal,
                partner_state_since: '2026-11-24T15:54:22Z', mclt: null}
+    running:
+      description:
+        - Whether the dhcpd holding this state runs (RV(running)). When V(false), RV(peers.my_state) and
+          RV(peers.partner_state) are what the dead dhcpd last recorded, not what it serves.
+        - M(dhcp.failover.state) returns V(true) (dhcpd answered over OMAPI).
+      type: bool
+      sample: true
   sample:
     dhcp-failover:
       my_state: normal
@@ -230,6 +253,7 @@ peers:
       pool: {total: 40, free: 20, backup: 20, lts: 0, max_own: null, balanced: true}
       source: journald
       leases_file: null
+      running: true
 source:
   description: V(journald) when the journal answered for at least one peer, V(leases) otherwise.
   returned: always
@@ -245,14 +269,41 @@ invocation_id:
   returned: always
   type: str
   sample: 62f8682833c944e5b820d6f7aedb18b4
-service_active:
+running:
   description:
-    - Whether dhcpd runs, that is the unit is C(active) with SubState C(running); V(null) when systemd was not asked.
-    - Debian's LSB unit stays C(active) (SubState C(exited)) after dhcpd was killed, so ActiveState alone would call a
-      crashed dhcpd running.
+    - Whether dhcpd runs, that is the unit is C(active) with SubState C(running) and a live C(dhcpd) process is in the
+      unit's cgroup (or is its C(MainPID)); without systemd, whether any C(dhcpd) process lives.
+    - Debian's LSB unit stays C(active) (SubState C(exited), C(MainPID=0)) after dhcpd was killed, so ActiveState alone
+      would call a crashed dhcpd running.
   returned: always
   type: bool
   sample: true
+not_running_reason:
+  description: Why RV(running) is V(false), V(null) when it is V(true).
+  returned: always
+  type: str
+  sample: 'unit isc-dhcp-server.service is active/exited (its dhcpd died: killed or crashed, while the LSB unit stays active)'
+dhcpd_pids:
+  description: The PIDs of the live dhcpd processes of the unit.
+  returned: always
+  type: list
+  elements: int
+  sample: [808]
+service_active:
+  description: The same as RV(running) (kept for earlier users of this key).
+  returned: always
+  type: bool
+  sample: true
+journal_problem:
+  description:
+    - Why the journal was not read, and which source the states come from instead; V(null) when it was read (or
+      O(source=leases)). The module also warns with this text.
+  returned: always
+  type: str
+  sample: >-
+    journalctl failed (rc 1): No journal files were opened due to insufficient permissions. (the module runs as uid
+    1000, not root: journald shows it only its own entries unless it is in group systemd-journal or adm; use become);
+    the states come from the leases file /var/lib/dhcp/dhcpd.leases only
 service_state:
   description: The unit's ActiveState and SubState as C(ACTIVE/SUB), for example C(active/exited) after dhcpd was killed.
   returned: always
@@ -296,21 +347,52 @@ from ansible_collections.dhcp.failover.plugins.module_utils import _failover_log
 from ansible_collections.dhcp.failover.plugins.module_utils._leases import read_leases
 
 
+def _journal_access_hint():
+    """Why journald may show this process nothing: journald gives a user who is neither root nor in
+    group systemd-journal (or adm) only that user's own entries, silently."""
+    if os.geteuid() == 0:
+        return ''
+    return ' (the module runs as uid %d, not root: journald shows it only its own entries unless it is in group ' \
+        'systemd-journal or adm; use become)' % os.geteuid()
+
+
 def read_state(module):
     params = module.params
     source = params['source']
     result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'service_state': None, 'pools': {}, 'journal_lines': 0,
-              'journal_suppressed': None}
+              'journal_suppressed': None, 'running': None, 'dhcpd_pids': [], 'not_running_reason': None, 'journal_problem': None}
     journal = None
     suppressed = None
+    # Whether dhcpd runs is asked whatever the source: a state read from a dead daemon's files is history.
+    props = _failover_log.unit_properties(module, params['unit'])
+    status = _failover_log.daemon_status(props, params['unit'])
+    result.update(running=status['running'], service_active=status['running'], dhcpd_pids=status['pids'],
+                  not_running_reason=status['reason'] or None)
+    if props:
+        result['service_state'] = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
     if source in ('auto', 'journald'):
-        props = _failover_log.unit_properties(module, params['unit'])
-        if props and props.get('InvocationID'):
+        problem = None
+        if not props:
+            problem = 'no systemd unit %s to read the journal of (systemctl missing or unit not found)' % params['unit']
+        elif not props.get('InvocationID'):
+            problem = 'unit %s has no InvocationID (it has not run since boot)' % params['unit']
+        else:
             result['invocation_id'] = props['InvocationID']
-            result['service_active'] = _failover_log.daemon_running(props)
-            result['service_state'] = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
-            entries, reader = _failover_log.read_run(module, props['InvocationID'])
-            if entries is not None:
+            try:
+                entries, reader = _failover_log.read_run(module, props['InvocationID'])
+            except _failover_log.JournalUnreadable as exc:
+                entries, reader = [], 'journalctl'
+                problem = '%s%s' % (exc, _journal_access_hint())
+            if entries is None:
+                problem = 'no journal reader (neither python3-systemd nor journalctl)'
+            elif problem:
+                result['journal_reader'] = reader
+            elif not entries:
+                # every run of the unit logs at least its start, so nothing read means nothing readable
+                problem = 'journald returned no entries for the current run %s of unit %s%s' % (
+                    props['InvocationID'], params['unit'], _journal_access_hint())
+                result['journal_reader'] = reader
+            else:
                 journal = _failover_log.parse_entries(entries, params['max_transitions'])
                 result['journal_reader'] = reader
                 result['pools'] = journal['pools']
@@ -322,8 +404,9 @@ def read_state(module):
                 suppressed = _failover_log.read_suppressed(module, props.get('Id') or params['unit'], since)
                 if suppressed is not None:
                     result['journal_suppressed'] = suppressed['count']
-        if journal is None and source == 'journald':
-            module.fail_json(msg='no journald run of unit %s to read (systemctl, InvocationID or journal reader missing)' % params['unit'])
+        result['journal_problem'] = problem
+        if problem and source == 'journald':
+            module.fail_json(msg='cannot read the journal (source=journald): %s' % problem, **result)
     leases = None
     if source in ('auto', 'leases'):
         if os.path.exists(params['lease_file']):
@@ -333,9 +416,24 @@ def read_state(module):
                 module.fail_json(msg='cannot read %s: %s' % (params['lease_file'], exc))
         elif source == 'leases':
             module.fail_json(msg='lease file %s does not exist' % params['lease_file'])
+    if result['journal_problem']:
+        result['journal_problem'] += '; the states come from %s only' % (
+            'the leases file %s' % params['lease_file'] if leases is not None else 'nowhere (no leases file either)')
     result['peers'] = _failover_log.combine(journal, leases, params['peer'], suppressed=result['journal_suppressed'])
+    for peer in result['peers'].values():
+        peer['running'] = result['running']
     result['source'] = 'journald' if any(p['source'] == 'journald' for p in result['peers'].values()) else 'leases'
     return result
+
+
+def warn_unread_journal(module, result):
+    if result['journal_problem']:
+        module.warn('journal not read: %s' % result['journal_problem'])
+
+
+def describe(peers):
+    return ', '.join('%s: my state %s, partner %s' % (name, p['my_state'], p['partner_state'])
+                     for name, p in sorted(peers.items())) or 'no failover peer found'
 
 
 def main():
@@ -359,14 +457,19 @@ def main():
         peers = result['peers']
         if not wait_for:
             break
-        if peers and all(p['my_state'] in wait_for for p in peers.values()):
+        # a state is only reached by a running dhcpd: a killed one leaves its last state behind
+        if result['running'] and peers and all(p['my_state'] in wait_for for p in peers.values()):
             break
         if result['waited'] >= module.params['timeout']:
-            seen = ', '.join('%s: my state %s, partner %s' % (name, p['my_state'], p['partner_state'])
-                             for name, p in sorted(peers.items())) or 'no failover peer found'
+            warn_unread_journal(module, result)
+            if not result['running']:
+                module.fail_json(msg='timeout after %ss waiting for %s: dhcpd is not running (%s); last recorded %s' % (
+                    module.params['timeout'], ' or '.join(wait_for), result['not_running_reason'], describe(peers)),
+                    changed=False, **result)
             module.fail_json(msg='timeout after %ss waiting for %s; last seen %s' % (
-                module.params['timeout'], ' or '.join(wait_for), seen), changed=False, **result)
+                module.params['timeout'], ' or '.join(wait_for), describe(peers)), changed=False, **result)
         time.sleep(1)
+    warn_unread_journal(module, result)
     if module.params['peer'] and module.params['peer'] not in peers:
         module.fail_json(msg='failover peer %s not found in the journal or the leases file' % module.params['peer'],
                          changed=False, **result)

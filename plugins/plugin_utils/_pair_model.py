@@ -114,7 +114,7 @@ def find_pairs(groups, pairs_group=PAIRS_GROUP, pair_of_host=None):
     """Pair name -> its hosts in inventory order, from the play's ``groups`` alone.
 
     The rule (docs/inventory.md): a pair is a group whose hosts all belong to ``pairs_group``
-    and that holds no smaller such group (so ``dhcp_failover`` itself, or a group of several
+    and that holds no smaller such group (groups named ``__...`` are left out) (so ``dhcp_failover`` itself, or a group of several
     pairs, is not one).  When a host is in two such groups (a group ``debian13`` of one peer of
     two pairs, say), set ``dhcp_failover_pair`` (the pair group's name) in each pair group's
     vars: then that variable alone decides.
@@ -139,9 +139,12 @@ def find_pairs(groups, pairs_group=PAIRS_GROUP, pair_of_host=None):
             pairs.setdefault(pair, []).append(host)
         return pairs
     member_set = set(members)
+    # Groups whose name starts with __ are the playbooks' own (group_by at run time: the servers
+    # that answered, the primaries of a drill); they are never pairs.
     candidates = {
         name: list(hosts) for name, hosts in groups.items()
-        if name not in _SKIP_GROUPS and name != pairs_group and hosts and set(hosts) <= member_set
+        if name not in _SKIP_GROUPS and name != pairs_group and not name.startswith('__')
+        and hosts and set(hosts) <= member_set
     }
     pairs = {
         name: hosts for name, hosts in candidates.items()

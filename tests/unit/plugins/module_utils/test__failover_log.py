@@ -115,21 +115,74 @@ def test_parse_systemctl_show():
     assert _failover_log.parse_systemctl_show('InvocationID=62f8\nActiveState=active\n') == {'InvocationID': '62f8', 'ActiveState': 'active'}
 
 
-# `systemctl show -p ActiveState,SubState,MainPID isc-dhcp-server` captured on 2026-11-24 in a
-# dhcp-failover-lab container (Debian bookworm, isc-dhcp-server 4.4.3-P1 started by its LSB
-# script): with dhcpd serving, right after `pkill -9 dhcpd`, and after `systemctl stop`.
-SYSTEMCTL_SHOW_SERVING = 'MainPID=0\nActiveState=active\nSubState=running\n'
-SYSTEMCTL_SHOW_KILLED = 'MainPID=0\nActiveState=active\nSubState=exited\n'
-SYSTEMCTL_SHOW_STOPPED = 'ActiveState=inactive\nSubState=dead\n'
+# `systemctl show` of isc-dhcp-server with the properties state_info asks for, and the dhcpd
+# process's /proc/PID/cgroup, captured on 2026-11-29 in a lab container (Debian 12, systemd 252,
+# isc-dhcp-server 4.4.3-P1 started by its LSB script) with dhcpd serving and one second after
+# `kill -9` of dhcpd: tests/unit/fixtures/systemctl_show/capture.sh, README.md there.
+SYSTEMCTL_FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'systemctl_show')
+DHCPD_PID = 808   # the pid dhcpd had in that capture
 
 
-@pytest.mark.parametrize('show, running', [
-    (SYSTEMCTL_SHOW_SERVING, True),
-    (SYSTEMCTL_SHOW_KILLED, False),   # the LSB unit stays active after its daemon died
-    (SYSTEMCTL_SHOW_STOPPED, False),
+def captured(name):
+    with open(os.path.join(SYSTEMCTL_FIXTURES, name)) as handle:
+        return handle.read()
+
+
+def fake_proc(root, dhcpd=True, cgroup=None):
+    """A /proc with pid 1 (systemd) and, with ``dhcpd``, the captured dhcpd process (comm, cgroup)."""
+    os.makedirs(os.path.join(root, '1'))
+    with open(os.path.join(root, '1', 'comm'), 'w') as handle:
+        handle.write('systemd\n')
+    if dhcpd:
+        os.makedirs(os.path.join(root, str(DHCPD_PID)))
+        with open(os.path.join(root, str(DHCPD_PID), 'comm'), 'w') as handle:
+            handle.write('dhcpd\n')
+        with open(os.path.join(root, str(DHCPD_PID), 'cgroup'), 'w') as handle:
+            handle.write(captured('running.dhcpd.cgroup') if cgroup is None else cgroup)
+    return str(root)
+
+
+def test_killed_dhcpd_unit_stays_active_exited():
+    # what makes `is-active` and ActiveState useless after a crash
+    assert captured('killed.is-active').strip() == 'active'
+    props = _failover_log.parse_systemctl_show(captured('killed.show'))
+    assert (props['ActiveState'], props['SubState'], props['MainPID'], props['ControlGroup']) == ('active', 'exited', '0', '')
+
+
+@pytest.mark.parametrize('show, dhcpd, running, reason', [
+    ('running.show', True, True, ''),
+    # the LSB unit stays active after its daemon died, and the process is gone
+    ('killed.show', False, False, 'unit isc-dhcp-server.service is active/exited (its dhcpd died'),
+    # SubState running, but no dhcpd process in the unit's cgroup (e.g. a stale reading): not running
+    ('running.show', False, False, 'unit isc-dhcp-server.service is active/running but no dhcpd process lives in it'),
 ])
-def test_daemon_running_reads_the_substate(show, running):
-    assert _failover_log.daemon_running(_failover_log.parse_systemctl_show(show)) is running
+def test_daemon_status_from_the_unit_and_the_process(tmp_path, show, dhcpd, running, reason):
+    proc = fake_proc(str(tmp_path / 'proc'), dhcpd=dhcpd)
+    status = _failover_log.daemon_status(_failover_log.parse_systemctl_show(captured(show)), 'isc-dhcp-server', proc)
+    assert status['running'] is running
+    assert status['reason'].startswith(reason)
+    assert status['pids'] == ([DHCPD_PID] if dhcpd else [])
+
+
+def test_dhcpd_outside_the_unit_does_not_count(tmp_path):
+    # a dhcpd run by hand (cgroup of a login session) while the unit's own died
+    proc = fake_proc(str(tmp_path / 'proc'), cgroup='0::/user.slice/user-0.slice/session-1.scope\n')
+    assert _failover_log.dhcpd_processes('isc-dhcp-server', proc) == []
+    assert _failover_log.dhcpd_processes(None, proc) == [DHCPD_PID]
+    props = _failover_log.parse_systemctl_show(captured('running.show'))
+    assert _failover_log.daemon_running(props, 'isc-dhcp-server', proc) is False
+
+
+def test_missing_substate_is_not_running(tmp_path):
+    # a systemctl answer without SubState proves nothing (the old code took it for running)
+    proc = fake_proc(str(tmp_path / 'proc'))
+    assert _failover_log.daemon_running({'ActiveState': 'active'}, 'isc-dhcp-server', proc) is False
+
+
+def test_without_systemd_the_process_decides(tmp_path):
+    assert _failover_log.daemon_status(None, 'isc-dhcp-server', fake_proc(str(tmp_path / 'a')))['running'] is True
+    status = _failover_log.daemon_status(None, 'isc-dhcp-server', fake_proc(str(tmp_path / 'b'), dhcpd=False))
+    assert status['running'] is False and 'no dhcpd process' in status['reason']
 
 
 def started(snapshot, server):
@@ -156,14 +209,23 @@ def journalctl(text, argv):
     return '\n'.join(lines) + '\n'
 
 
-def systemctl(snapshot, server, argv, timestamp_option=True):
-    """``systemctl show`` of the captured unit (systemd 252; ``timestamp_option=False``: systemd < 248)."""
-    if '--timestamp=unix' in argv:
-        if not timestamp_option:
-            return 1, '', 'systemctl: unrecognized option \'--timestamp=unix\'\n'
-        out = 'InvocationID=%s\nActiveState=active\nLoadState=loaded\nId=isc-dhcp-server.service\n' % invocation(snapshot, server)
-        return 0, out + 'InactiveExitTimestamp=%s\n' % (started(snapshot, server) or ''), ''
-    return 0, 'InvocationID=%s\nActiveState=active\nLoadState=loaded\nId=isc-dhcp-server.service\n' % invocation(snapshot, server), ''
+def systemctl(snapshot, server, argv, timestamp_option=True, show='running.show'):
+    """``systemctl show`` of the captured unit (systemd 252; ``timestamp_option=False``: systemd < 248):
+    the real capture ``show`` of tests/unit/fixtures/systemctl_show with the snapshot's own
+    InvocationID and start time."""
+    lines = []
+    for line in captured(show).splitlines():
+        key = line.split('=', 1)[0]
+        if key == 'InvocationID':
+            line = 'InvocationID=' + invocation(snapshot, server)
+        elif key == 'InactiveExitTimestamp':
+            if '--timestamp=unix' not in argv:
+                continue
+            line = 'InactiveExitTimestamp=' + (started(snapshot, server) or '')
+        lines.append(line)
+    if '--timestamp=unix' in argv and not timestamp_option:
+        return 1, '', 'systemctl: unrecognized option \'--timestamp=unix\'\n'
+    return 0, '\n'.join(lines) + '\n', ''
 
 
 class FakeModule(object):

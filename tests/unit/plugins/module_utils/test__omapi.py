@@ -87,7 +87,7 @@ def test_peer_state_has_state_infos_keys_and_what_omapi_knows(replay):
     assert list(state) == list(new_peer_state())
     assert state == dict(new_peer_state(), my_state='shutdown', my_state_since='2026-11-24T15:58:23Z', my_state_source='omapi',
                          partner_state='partner-down', partner_state_since='2026-11-24T15:58:23Z',
-                         partner_state_source='omapi', mclt=30, source='omapi')
+                         partner_state_source='omapi', mclt=30, source='omapi', running=True)
 
 
 def test_hmac_sha256_signature_matches_the_recording():

@@ -17,7 +17,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.dhcp.failover.plugins.modules import state, state_info
-from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import start_replay
+from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import load_omapi_recording, start_replay
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'failover_state')
 
@@ -110,3 +110,78 @@ def test_wrong_secret_fails(replay, capsys):
     recording = replay('wrong-secret')
     result = run(recording, capsys, state='shutdown')
     assert result['failed'] and 'rejected the signature' in result['msg']
+
+
+# Guard rails, on conversations recorded with a lone secondary whose primary was killed with
+# kill -9 (tests/unit/fixtures/failover_state/omapi/record_lone_survivor.py, README.md there).
+
+def run_survivor(recording, capsys, **args):
+    args.update(peer='h12', host='10.231.60.3', key_name=recording['key_name'],
+                key_secret=recording['key_secret'], key_algorithm=recording['key_algorithm'])
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            state.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize('recording_name, my_state', [
+    ('get-communications-interrupted', 'communications-interrupted'),
+    ('recover-from-partner-down', 'partner-down'),
+])
+def test_recover_on_a_lone_survivor_is_refused(replay, capsys, recording_name, my_state):
+    # in the lab, recover made this server log "not responding (recovering)" to every client
+    recording = replay(recording_name)
+    result = run_survivor(recording, capsys, state='recover')
+    assert result['failed'] and result['changed'] is False
+    assert 'refusing to move from %s to recover' % my_state in result['msg']
+    assert 'answers no new client' in result['msg'] and 'force=true' in result['msg']
+    assert result['before']['my_state'] == result['after']['my_state'] == my_state
+    assert result['before']['running'] is True
+    # only the read was sent: a get-only recording is used up, the other stops before its update
+    left = recording['socket'].conversation
+    assert not left or left[0][0] == 'send'
+    read_only = len(load_omapi_recording('get-communications-interrupted')['conversation'])
+    assert len(left) == len(recording['conversation']) - read_only
+
+
+def test_recover_forced_does_what_dhcpd_did(replay, capsys):
+    recording = replay('recover-from-communications-interrupted')
+    result = run_survivor(recording, capsys, state='recover', force=True)
+    assert result['changed'] is True and 'failed' not in result
+    assert (result['before']['my_state'], result['after']['my_state']) == ('communications-interrupted', 'recover')
+    assert result['forced'].startswith('refusing to move from communications-interrupted to recover')
+
+
+def test_partner_down_while_in_touch_is_refused(replay, capsys):
+    # own state normal: the partner is connected and serving; partner-down would split the brain
+    recording = replay('get-normal')
+    result = run(recording, capsys, state='partner-down')
+    assert result['failed'] and result['changed'] is False
+    assert 'refusing to move from normal to partner-down' in result['msg'] and 'split brain' in result['msg']
+    assert recording['socket'].conversation == []
+
+
+def test_partner_down_on_a_lone_survivor(replay, capsys):
+    recording = replay('partner-down-from-communications-interrupted')
+    result = run_survivor(recording, capsys, state='partner-down')
+    assert result['changed'] is True and result['forced'] is None
+    assert (result['before']['my_state'], result['after']['my_state']) == ('communications-interrupted', 'partner-down')
+
+
+def test_shutdown_of_a_lone_survivor_is_refused(replay, capsys):
+    recording = replay('get-communications-interrupted')
+    result = run_survivor(recording, capsys, state='shutdown')
+    assert result['failed'] and 'refusing to move from communications-interrupted to shutdown' in result['msg']
+
+
+def test_check_mode_refuses_too(replay, capsys):
+    result = run(replay('get-normal'), capsys, state='partner-down', _ansible_check_mode=True)
+    assert result['failed'] and 'refusing' in result['msg']
+
+
+def test_timeout_zero_is_refused(replay, capsys):
+    # before, 0 meant a socket without timeout; now nothing is sent at all
+    recording = replay('get-normal')
+    result = run(recording, capsys, state='shutdown', timeout=0)
+    assert result['failed'] and 'timeout must be at least 1 second' in result['msg']
+    assert len(recording['socket'].conversation) == len(recording['conversation'])

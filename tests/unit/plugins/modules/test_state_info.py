@@ -26,16 +26,24 @@ def read(name):
 
 
 @pytest.fixture
-def host(monkeypatch):
-    """The captured host: systemctl and journalctl answer from the fixtures (no python3-systemd)."""
-    def use(snapshot, server):
+def host(monkeypatch, tmp_path):
+    """The captured host: systemctl and journalctl answer from the fixtures (no python3-systemd).
+
+    ``daemon='running'``: systemctl shows the unit as captured with dhcpd serving and the process
+    table holds that dhcpd; ``'killed'``: as captured one second after `kill -9` of dhcpd, no
+    dhcpd process. ``journalctl``: ``(rc, stdout, stderr)`` to answer instead of the capture.
+    """
+    def use(snapshot, server, daemon='running', journalctl=None):
         journal = read('%s.%s.journal.json' % (snapshot, server))
         calls = []
+        monkeypatch.setattr(_failover_log, 'PROC', fake.fake_proc(str(tmp_path / 'proc'), dhcpd=daemon == 'running'), raising=False)
 
         def run_command(self, argv, **kwargs):
             calls.append(argv)
             if argv[0].endswith('systemctl'):
-                return fake.systemctl(snapshot, server, argv)
+                return fake.systemctl(snapshot, server, argv, show='%s.show' % daemon)
+            if journalctl and '_SYSTEMD_INVOCATION_ID=' in argv[-1]:
+                return journalctl
             return 0, fake.journalctl(journal, argv), ''
 
         monkeypatch.setattr(_failover_log, 'HAS_SYSTEMD_JOURNAL', False)
@@ -77,7 +85,10 @@ def test_leases_only(host, capsys):
     rc, result = run({'lease_file': leases, 'source': 'leases'}, capsys)
     peer = result['peers']['dhcp-failover']
     assert (peer['my_state'], peer['my_state_since'], peer['source']) == ('partner-down', '2026-11-24T15:54:29Z', 'leases')
-    assert result['source'] == 'leases' and calls == []
+    assert result['source'] == 'leases'
+    # only systemd is asked (whether dhcpd runs), not the journal
+    assert [argv[0] for argv in calls] == ['/usr/bin/systemctl']
+    assert result['running'] is True and peer['running'] is True
 
 
 def test_wait_for_times_out_with_last_seen_states(host, capsys):
@@ -134,3 +145,80 @@ def test_restarted_primary_journal_wins(host, capsys):
     # dhcpd records the MCLT in the leases file on the secondary only
     assert peer['mclt'] is None
     assert result['journal_suppressed'] == 12
+
+
+# The live check of issue 12: `kill -9` of a primary's dhcpd in normal leaves the LSB unit
+# active/exited, and both the journal and the leases file still say normal.
+
+def test_killed_dhcpd_never_satisfies_wait_for_normal(host, capsys):
+    leases, calls = host('08-primary-recover-normal', 'p', daemon='killed')
+    rc, result = run({'lease_file': leases, 'wait_for': ['normal'], 'timeout': 0, 'peer': 'dhcp-failover'}, capsys)
+    assert result['failed']
+    assert 'dhcpd is not running (unit isc-dhcp-server.service is active/exited' in result['msg']
+    peer = result['peers']['dhcp-failover']
+    # the last recorded state stays visible, with running saying it is history
+    assert (peer['my_state'], peer['running']) == ('normal', False)
+    assert (result['running'], result['service_active'], result['service_state'], result['dhcpd_pids']) == \
+        (False, False, 'active/exited', [])
+
+
+def test_killed_dhcpd_reported_as_not_running(host, capsys):
+    leases, calls = host('08-primary-recover-normal', 'p', daemon='killed')
+    rc, result = run({'lease_file': leases}, capsys)
+    assert 'failed' not in result
+    assert result['running'] is False and result['peers']['dhcp-failover']['running'] is False
+    assert result['not_running_reason'].startswith('unit isc-dhcp-server.service is active/exited')
+
+
+def test_running_dhcpd_reported_with_its_pid(host, capsys):
+    leases, calls = host('08-primary-recover-normal', 'p')
+    rc, result = run({'lease_file': leases}, capsys)
+    assert (result['running'], result['dhcpd_pids'], result['not_running_reason']) == (True, [fake.DHCPD_PID], None)
+    # systemctl is asked for what the judgement needs
+    assert calls[0][:3] == ['/usr/bin/systemctl', 'show', '--timestamp=unix']
+    assert {'SubState', 'MainPID', 'ControlGroup'} <= set(calls[0][calls[0].index('-p') + 1::2])
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    """The texts the module passed to AnsibleModule.warn."""
+    texts = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text, **kwargs: texts.append(text))
+    return texts
+
+
+def nonroot_journalctl():
+    return (int(fake.captured('nonroot-journalctl.rc')), fake.captured('nonroot-journalctl.stdout'),
+            fake.captured('nonroot-journalctl.stderr'))
+
+
+def test_journal_unreadable_warns_and_names_the_source(host, capsys, warned):
+    # journalctl as a user who may not read the journal (captured as nobody in the lab)
+    leases, calls = host('08-primary-recover-normal', 'p', journalctl=nonroot_journalctl())
+    rc, result = run({'lease_file': leases}, capsys)
+    assert 'failed' not in result
+    assert result['source'] == 'leases' and result['journal_lines'] == 0
+    assert 'insufficient permissions' in result['journal_problem']
+    assert len(warned) == 1 and 'journal not read' in warned[0] and 'insufficient permissions' in warned[0], warned
+    assert 'the states come from the leases file %s only' % leases in warned[0]
+    assert result['peers']['dhcp-failover']['my_state_source'] == 'leases'
+
+
+def test_journal_unreadable_fails_with_source_journald(host, capsys):
+    leases, calls = host('08-primary-recover-normal', 'p', journalctl=nonroot_journalctl())
+    rc, result = run({'lease_file': leases, 'source': 'journald'}, capsys)
+    assert result['failed'] and 'cannot read the journal (source=journald)' in result['msg']
+    assert 'insufficient permissions' in result['msg']
+
+
+def test_python_systemd_reader_seeing_nothing_warns(host, capsys, monkeypatch, warned):
+    # python3-systemd gives a user without journal access no entries and no error (checked in the lab as nobody)
+    leases, calls = host('08-primary-recover-normal', 'p')
+    monkeypatch.setattr(_failover_log, 'HAS_SYSTEMD_JOURNAL', True)
+    monkeypatch.setattr(_failover_log, 'read_run_python_systemd', lambda invocation_id: iter(()))
+    rc, result = run({'lease_file': leases}, capsys)
+    assert (result['journal_reader'], result['journal_lines'], result['source']) == ('python3-systemd', 0, 'leases')
+    assert 'journald returned no entries for the current run' in result['journal_problem']
+    assert len(warned) == 1 and 'journal not read' in warned[0]
+    rc, result = run({'lease_file': leases, 'source': 'journald'}, capsys)
+    assert result['failed'] and 'journald returned no entries' in result['msg']

@@ -492,6 +492,17 @@ def test_a_group_with_the_same_hosts_as_a_pair_needs_the_pair_named():
     assert find_pairs(groups, pair_of_host={'a': 'office', 'b': 'office'}) == {'office': ['a', 'b']}
 
 
+def test_the_playbooks_run_time_groups_are_never_pairs():
+    """status groups the servers that answered, drill the primaries: neither is a pair.
+
+    With one pair and its secondary down, {a} would otherwise be the smallest group of
+    failover servers and hide the pair (found by running dhcp.failover.status on one pair).
+    """
+    groups = {'all': ['a', 'b'], 'dhcp_failover': ['a', 'b'], 'office': ['a', 'b'],
+              '__dhcp_failover_status_reachable': ['a'], '__dhcp_failover_drill_primaries': ['a']}
+    assert find_pairs(groups) == {'office': ['a', 'b']}
+
+
 def test_dhcp_failover_pair_decides_when_set():
     groups = dict(GROUPS, debian13=['b', 'd'])
     named = {'a': 'office', 'b': 'office', 'c': 'campus', 'd': 'campus'}
