@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.dhcp.failover.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.dhcp.failover.plugins.modules import config_check
 

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.dhcp.failover.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.dhcp.failover.plugins.modules import state, state_info
 from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import load_omapi_recording, start_replay
@@ -67,9 +67,10 @@ def test_before_and_after_are_state_infos_peer_dict(replay, capsys):
     assert list(result['before']) == list(result['after']) == list(peer)
     for state in (result['before'], result['after'], peer):
         assert (state['my_state'], state['partner_state']) == ('shutdown', 'partner-down')
+    # dhcpd answered over OMAPI, so it runs; state_info here reads a captured leases file alone
     assert result['after'] == dict(peer, my_state_since='2026-11-24T15:58:23Z', partner_state_since='2026-11-24T15:58:23Z',
                                    my_state_source='omapi', partner_state_source='omapi', source='omapi',
-                                   mclt=30, leases_file=None)
+                                   mclt=30, leases_file=None, running=True)
     # the secondary's leases file records the MCLT, as OMAPI gives it
     assert state_info_from_leases('06-primary-shutdown-secondary-partner-down.s', capsys)['mclt'] == result['after']['mclt']
 

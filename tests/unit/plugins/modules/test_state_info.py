@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.dhcp.failover.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.dhcp.failover.plugins.module_utils import _failover_log
 from ansible_collections.dhcp.failover.plugins.modules import state_info
