@@ -219,11 +219,17 @@ def test_partner_down_with_confirmation_when_the_primary_is_gone_then_restore():
     # A real outage: the whole primary server goes away (its container stops).
     proc = subprocess.run(["docker", "stop", PRIMARY], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, "expected docker stop %s to succeed, saw: %s" % (PRIMARY, proc.stderr)
+    # Unreachable looks like a network split: one confirmation is not enough.
     output = run_playbook("partner_down", "dhcp_failover_survivor=%s" % SECONDARY,
-                          "dhcp_failover_confirm_partner_down=%s" % PRIMARY)
+                          "dhcp_failover_confirm_partner_down=%s" % PRIMARY, expect_rc=None)
+    assert "confirm it again with -e dhcp_failover_confirm_unreachable=%s" % PRIMARY in output, (
+        "expected a refusal asking for the second confirmation, saw:\n%s" % output[-3000:])
+    output = run_playbook("partner_down", "dhcp_failover_survivor=%s" % SECONDARY,
+                          "dhcp_failover_confirm_partner_down=%s" % PRIMARY,
+                          "dhcp_failover_confirm_unreachable=%s" % PRIMARY)
     assert "communications-interrupted -> partner-down" in output, (
         "expected the report line 'communications-interrupted -> partner-down', saw:\n%s" % output[-3000:])
-    assert "%s declared down (unreachable)" % PRIMARY in output, (
+    assert "%s declared down (unreachable, confirmed" % PRIMARY in output, (
         "expected the report to say %s was unreachable, saw:\n%s" % (PRIMARY, output[-3000:]))
 
     json_path = EPHEMERAL / "status-partner-down.json"
