@@ -207,3 +207,131 @@ def remove_temp_config(path):
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+# The OMAPI key and its secret: dhcpd -t prints the line it was reading when it fails, so a
+# rejected key file shows its secret; such text is masked before anyone sees it.
+
+MASK = '********'
+
+# ``secret "BASE64";`` as in a key file, also the unterminated ``secret "BASE64`` of a line dhcpd
+# cut short, and the unquoted form dhcpd accepts as well. Looked for outside comments only.
+_SECRET_STATEMENT_RE = re.compile(r'(?P<keyword>\bsecret\s+)(?P<value>"[^"\n]*"?|[A-Za-z0-9+/=]+)')
+_SECRET_VALUE_RE = re.compile(r'\bsecret\s+(?:"(?P<quoted>[^"]*)"?|(?P<bare>[A-Za-z0-9+/=]+))')
+# In a comment (a key commented out), only the quoted form is taken for a secret.
+_QUOTED_SECRET_RE = re.compile(r'(?P<keyword>\bsecret\s+)"(?P<quoted>[^"\n]*)"?')
+# A line split into its statements and its comment (from a '#' outside a quoted string).
+_COMMENT_RE = re.compile(r'^(?P<code>(?:[^"#\n]|"[^"\n]*(?:"|$))*)(?P<comment>.*)$', re.MULTILINE)
+# A run of characters a base64 secret is made of.
+_BASE64_RUN_RE = re.compile(r'[A-Za-z0-9+/=]+')
+# dhcpd prints at most 80 characters of the line it was reading, and its base64 parser prints
+# what follows an '=' inside a secret: pieces of a secret appear as well as whole ones. A run of
+# base64 characters that shares this many characters in a row with a secret is masked whole.
+_SECRET_PIECE = 8
+
+
+def find_secrets(text):
+    """The secrets of the ``secret`` statements in ``text`` (a key file or a dhcpd.conf)."""
+    secrets = []
+    for match in _SECRET_VALUE_RE.finditer(_COMMENT_RE.sub(r'\g<code>', text or '')):
+        value = match.group('quoted') if match.group('quoted') is not None else match.group('bare')
+        if value and value not in secrets:
+            secrets.append(value)
+    for comment in _COMMENT_RE.finditer(text or ''):
+        for match in _QUOTED_SECRET_RE.finditer(comment.group('comment')):
+            if match.group('quoted') and match.group('quoted') not in secrets:
+                secrets.append(match.group('quoted'))
+    return secrets
+
+
+class SecretMasker(object):
+    """Replace secrets, whole or in pieces, and every ``secret`` statement's value by ``MASK``."""
+
+    def __init__(self, secrets):
+        self.secrets = sorted(set(secret for secret in secrets if secret), key=len, reverse=True)
+        self._pieces = set()
+        for secret in self.secrets:
+            for start in range(len(secret) - _SECRET_PIECE + 1):
+                self._pieces.add(secret[start:start + _SECRET_PIECE])
+
+    def _mask_run(self, match):
+        run = match.group(0)
+        for start in range(len(run) - _SECRET_PIECE + 1):
+            if run[start:start + _SECRET_PIECE] in self._pieces:
+                return MASK
+        return run
+
+    @staticmethod
+    def _mask_statements(code):
+        return _SECRET_STATEMENT_RE.sub(
+            lambda match: match.group('keyword') + ('"%s"' % MASK if match.group('value').startswith('"') else MASK),
+            code)
+
+    def mask_text(self, text):
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        text = _COMMENT_RE.sub(
+            lambda match: (self._mask_statements(match.group('code'))
+                           + _QUOTED_SECRET_RE.sub(r'\g<keyword>"%s"' % MASK, match.group('comment'))), text)
+        if self._pieces:
+            text = _BASE64_RUN_RE.sub(self._mask_run, text)
+        return text
+
+    def mask(self, value):
+        """``value`` with every string in it masked (strings, lists, tuples and dicts, recursively)."""
+        if isinstance(value, str):
+            return self.mask_text(value)
+        if isinstance(value, dict):
+            return dict((key, self.mask(item)) for key, item in value.items())
+        if isinstance(value, (list, tuple)):
+            return [self.mask(item) for item in value]
+        return value
+
+
+def include_statement_re(include_path):
+    """``include "PATH";`` for exactly this path."""
+    return re.compile(r'\binclude\s+"%s"\s*;' % re.escape(include_path))
+
+
+def inline_include(config, include_path, included_text):
+    """Put ``included_text`` in place of each ``include "include_path";`` of ``config``.
+
+    Returns ``(text, positions, count)``: the text to check, for each of its lines (0-based) where
+    it comes from as ``('config', LINE)`` or ``('included', LINE)`` (1-based lines), and how many
+    include statements were replaced. With ``included_text`` None, ``config`` is returned as it is.
+    """
+    if included_text is None:
+        lines = config.split('\n')
+        return config, [('config', number) for number in range(1, len(lines) + 1)], 0
+    statement = include_statement_re(include_path)
+    included = included_text[:-1] if included_text.endswith('\n') else included_text
+    included_lines = included.count('\n') + 1
+    lines = []
+    positions = []
+    count = 0
+    for number, line in enumerate(config.split('\n'), start=1):
+        replaced, found = statement.subn(lambda match: included, line)
+        if not found:
+            lines.append(line)
+            positions.append(('config', number))
+            continue
+        count += found
+        new_lines = replaced.split('\n')
+        lines.extend(new_lines)
+        positions.extend(('included', index % included_lines + 1) for index in range(len(new_lines)))
+    return '\n'.join(lines), positions, count
+
+
+def relocate_errors(errors, checked_file, positions, config_file, included_file):
+    """Errors in ``checked_file`` (built by ``inline_include``) moved to the file and line they come from."""
+    relocated = []
+    for error in errors:
+        error = dict(error)
+        if error['file'] == checked_file:
+            error['file'] = config_file
+            if error['line'] is not None and 1 <= error['line'] <= len(positions):
+                origin, line = positions[error['line'] - 1]
+                error['file'] = included_file if origin == 'included' else config_file
+                error['line'] = line
+        relocated.append(error)
+    return relocated

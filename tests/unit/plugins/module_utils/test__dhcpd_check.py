@@ -15,9 +15,14 @@ import stat
 import pytest
 
 from ansible_collections.dhcp.failover.plugins.module_utils._dhcpd_check import (
+    MASK,
+    SecretMasker,
     build_argv,
+    find_secrets,
     format_errors,
+    inline_include,
     parse_output,
+    relocate_errors,
     remove_temp_config,
     write_temp_config,
 )
@@ -32,6 +37,12 @@ CONFIG_ERRORS_ENCOUNTERED = {
 def load_fixture(name):
     with open(os.path.join(FIXTURES, name + '.out'), encoding='utf-8') as handle:
         return json.load(handle)
+
+
+def key_secret(name):
+    """The secret of a captured case's key file (secret_NAME.key, inlined in secret_NAME.conf)."""
+    with open(os.path.join(FIXTURES, name + '.key'), encoding='utf-8') as handle:
+        return find_secrets(handle.read())[0]
 
 
 def located(name, line, message, context):
@@ -253,6 +264,70 @@ CASES = [
         ],
         warnings=[],
     ),
+    # The OMAPI key file inlined in place of its include statement (dhcp.failover.dhcpd_config),
+    # secret_NAME.key being the key file: what dhcpd prints about a key shows its secret, whole,
+    # cut at 80 characters, or (after an '=' inside it) in the message.
+    dict(
+        name='secret_valid',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/secret_valid.conf'],
+        rc=0,
+        valid=True,
+        errors=[],
+        warnings=[],
+    ),
+    dict(
+        name='secret_after_key',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/secret_after_key.conf'],
+        rc=1,
+        valid=False,
+        errors=[located('secret_after_key', 23, 'primary failover server must have mclt.', ['}', ' ^']),
+                CONFIG_ERRORS_ENCOUNTERED],
+        warnings=[],
+    ),
+    dict(
+        name='secret_stuff_after',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/secret_stuff_after.conf'],
+        rc=1,
+        valid=False,
+        errors=[located('secret_stuff_after', 7, "stuff after base64 '=' terminator: algorithm.",
+                        ['    secret "%s" algorithm;' % key_secret('secret_stuff_after'),
+                         '                                       ^']),
+                CONFIG_ERRORS_ENCOUNTERED],
+        warnings=[],
+    ),
+    dict(
+        name='secret_semicolon_expected',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/secret_semicolon_expected.conf'],
+        rc=1,
+        valid=False,
+        errors=[located('secret_semicolon_expected', 4, 'semicolon expected.',
+                        ['key omapi_key { algorithm hmac-md5; secret "%s" }' % key_secret('secret_semicolon_expected'),
+                         '                                                                       ^']),
+                CONFIG_ERRORS_ENCOUNTERED],
+        warnings=[],
+    ),
+    dict(
+        name='secret_truncated_sha512',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/secret_truncated_sha512.conf'],
+        rc=1,
+        valid=False,
+        errors=[located('secret_truncated_sha512', 7, "stuff after base64 '=' terminator: x.",
+                        # the first 80 characters of the line
+                        ['    secret "%s' % key_secret('secret_truncated_sha512')[:68], '^']),
+                CONFIG_ERRORS_ENCOUNTERED],
+        warnings=[],
+    ),
+    dict(
+        name='secret_terminator',
+        argv=[DHCPD, '-t', '-4', '-cf', '/cfg/secret_terminator.conf'],
+        rc=1,
+        valid=False,
+        errors=[located('secret_terminator', 7, "stuff after base64 '=' terminator: %s."
+                        % key_secret('secret_terminator').split('=', 1)[1],
+                        ['    secret "%s";' % key_secret('secret_terminator'), '            ^']),
+                CONFIG_ERRORS_ENCOUNTERED],
+        warnings=[],
+    ),
     dict(
         name='lease_valid_readonly',
         argv=[DHCPD, '-T', '-4', '-cf', '/cfg/lease_valid_readonly.conf', '-lf', '/cfg/lease_valid_readonly.leases'],
@@ -361,3 +436,65 @@ def test_write_temp_config_mode_ignores_umask(tmp_path):
 def test_write_temp_config_missing_dir(tmp_path):
     with pytest.raises(OSError):
         write_temp_config('authoritative;\n', str(tmp_path / 'missing'))
+
+
+def test_inline_include_keeps_track_of_every_line():
+    config = 'authoritative;\n  include "/etc/dhcp/omapi-key.conf";\nomapi-port 7911;\n'
+    key = '# comment\nkey k {\n  secret "c2VjcmV0IG9mIHRoZSB0ZXN0";\n}\n'
+
+    text, positions, count = inline_include(config, '/etc/dhcp/omapi-key.conf', key)
+
+    assert text == 'authoritative;\n  # comment\nkey k {\n  secret "c2VjcmV0IG9mIHRoZSB0ZXN0";\n}\nomapi-port 7911;\n'
+    assert count == 1
+    assert positions == [('config', 1), ('included', 1), ('included', 2), ('included', 3), ('included', 4),
+                         ('config', 3), ('config', 4)]
+    errors = [{'file': '/etc/dhcp/.check.conf', 'line': line, 'message': 'm', 'context': []} for line in (1, 4, 6)]
+    errors.append({'file': None, 'line': None, 'message': 'Configuration file errors encountered -- exiting',
+                   'context': []})
+    assert [(error['file'], error['line']) for error in relocate_errors(
+        errors, '/etc/dhcp/.check.conf', positions, '/etc/dhcp/dhcpd.conf', '/etc/dhcp/omapi-key.conf')] == [
+        ('/etc/dhcp/dhcpd.conf', 1), ('/etc/dhcp/omapi-key.conf', 3), ('/etc/dhcp/dhcpd.conf', 3), (None, None)]
+
+
+def test_inline_include_other_paths_and_no_key():
+    config = 'include "/etc/dhcp/other.conf";\n'
+    assert inline_include(config, '/etc/dhcp/omapi-key.conf', 'key k {}\n') == (config, [('config', 1), ('config', 2)], 0)
+    assert inline_include(config, '/etc/dhcp/omapi-key.conf', None) == (config, [('config', 1), ('config', 2)], 0)
+
+
+def test_find_secrets_ignores_the_word_in_comments():
+    text = ('# the secret in its file\nkey k {\n  secret "YWJjZGVmZ2hpamts";  # the secret is base64\n}\n'
+            '#  secret "b2xkIGtleQ==";\nkey b { secret bareAAAABBBBCCCC; }\n')
+    assert find_secrets(text) == ['YWJjZGVmZ2hpamts', 'bareAAAABBBBCCCC', 'b2xkIGtleQ==']
+
+
+@pytest.mark.parametrize('text, masked', [
+    ('secret "YWJjZGVmZ2hpamts";', 'secret "%s";' % MASK),
+    ('  secret "YWJjZGVm', '  secret "%s"' % MASK),                   # cut short, the secret unknown
+    ('key k { secret bareAAAABBBBCCCC; }', 'key k { secret %s; }' % MASK),
+    ('# the secret is kept in a file', '# the secret is kept in a file'),
+    ('#  secret "b2xkIGtleQ==";', '#  secret "%s";' % MASK),
+    ('option x "a#b"; secret "YWJj";', 'option x "a#b"; secret "%s";' % MASK),
+])
+def test_masker_masks_every_secret_statement(text, masked):
+    assert SecretMasker([]).mask_text(text) == masked
+
+
+def test_masker_masks_pieces_of_a_known_secret():
+    masker = SecretMasker(['DA3xSQdabOvH=njFZcuIxFFA+OFARWGLP'])
+    assert masker.mask_text("terminator: njFZcuIxFFA+OFARWGLP.") == 'terminator: %s.' % MASK
+    assert masker.mask_text('cut "DA3xSQdabO') == 'cut "%s' % MASK
+    assert masker.mask_text('cut "DA3xSQd') == 'cut "DA3xSQd'           # fewer than 8 characters
+    assert masker.mask({'a': ['x DA3xSQdabOvH=njFZcuIxFFA+OFARWGLP y', 1, None]}) == {'a': ['x %s y' % MASK, 1, None]}
+
+
+@pytest.mark.parametrize('name', ['secret_stuff_after', 'secret_semicolon_expected', 'secret_truncated_sha512',
+                                  'secret_terminator'])
+def test_masker_on_captured_output(name):
+    secret = key_secret(name)
+    fixture = load_fixture(name)
+    assert secret[:20] in fixture['stderr']
+    masked = SecretMasker([secret]).mask(parse_output(fixture['rc'], fixture['stdout'], fixture['stderr']))
+    dumped = repr(masked)
+    assert not any(secret[start:start + 8] in dumped for start in range(len(secret) - 7))
+    assert masked['errors'][0]['context'][0].lstrip().startswith(('secret "%s"' % MASK, 'key omapi_key {'))
