@@ -4,23 +4,30 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Verify of the maintenance scenario: the day-2 playbooks run as a user runs them
 (``ansible-playbook dhcp.failover.NAME`` against the installed collection) on the converged lab
-pair, in order: status, drill, maintenance, drill by SIGKILL, partner_down (refused while only
-dhcpd is stopped, then confirmed once the primary server is gone), site to restore. Each test
-checks what the playbook reported and what the servers then say. The tests share the lab and
-depend on running in file order."""
+pair, in order: status, drill (with the probe client's addresses, routes and resolv.conf
+compared before and after), the drill's refusals (no probe client, no probe interface, a probe
+interface holding a DHCP lease), a drill accepted as not proven, maintenance, drill by SIGKILL,
+partner_down (refused without the names, refused while only dhcpd is stopped, then confirmed once
+the primary server is gone), site to restore. Each test checks what the playbook reported and
+what the servers then say. The tests share the lab and depend on running in file order."""
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import json
 import os
 import pathlib
 import subprocess
+import time
 
 import pytest
 
 PRIMARY = "dhcpf-maint-p"
 SECONDARY = "dhcpf-maint-s"
 CLIENT = "dhcpf-maint-c"
+SECONDARY_ADDRESS = "10.231.4.3"
+POOL = (ipaddress.ip_address("10.231.4.100"), ipaddress.ip_address("10.231.4.199"))
 PAIR = "maint"
 PEER = "maint"
 EPHEMERAL = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
@@ -73,6 +80,34 @@ def state_of(host, wait_for=None, timeout=120):
 def docker_exec(container, *argv):
     proc = subprocess.run(["docker", "exec", container, *argv], capture_output=True, text=True, check=False)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def network_of(container):
+    """What the probe must leave alone on a probe client: addresses, routes and resolv.conf."""
+    rc, out = docker_exec(container, "sh", "-c",
+                          "ip addr; echo '== ip route'; ip route; echo '== resolv.conf'; cat /etc/resolv.conf")
+    assert rc == 0, "expected to read the network of %s, saw rc %d: %s" % (container, rc, out)
+    return out
+
+
+def assert_network_unchanged(before, container, when):
+    after = network_of(container)
+    assert after == before, "expected %s's addresses, routes and resolv.conf unchanged by %s, saw:\n%s" % (
+        container, when, "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                                       "before", "after")))
+
+
+def dhcpd_pids(container):
+    """dhcpd's process ids, from the process table (not from the module under test)."""
+    return docker_exec(container, "pidof", "dhcpd")[1].split()
+
+
+def acks_since(container, since, address):
+    """The DHCPACK lines for address that dhcpd on container logged since the Unix time since."""
+    rc, out = docker_exec(container, "journalctl", "-u", "isc-dhcp-server", "--since=@%d" % int(since),
+                          "-o", "cat", "--no-pager")
+    assert rc == 0, "expected to read the journal of %s, saw rc %d: %s" % (container, rc, out)
+    return [line for line in out.splitlines() if line.startswith("DHCPACK on %s to " % address)]
 
 
 def status_report(tag):
@@ -133,18 +168,29 @@ def test_status_writes_json_and_textfile():
 
 def test_drill_fails_over_to_the_secondary_and_back():
     path = EPHEMERAL / "drill.json"
+    network = network_of(CLIENT)
+    started = time.time()
     output = run_playbook("drill", "dhcp_failover_drill_report=%s" % path)
+    assert_network_unchanged(network, CLIENT, "the drill's probe")
     reports = json.loads(path.read_text())["pairs"]
     assert len(reports) == 1, "expected one drilled pair, saw %d" % len(reports)
     report = reports[0]
-    assert report["passed"] is True, "expected the drill to pass, saw steps:\n%s" % json.dumps(report["steps"], indent=1)
+    assert (report["result"], report["passed"]) == ("passed", True), "expected the drill to pass, saw %s, steps:\n%s" % (
+        report["result"], json.dumps(report["steps"], indent=1))
     assert report["secondary_state"] == "communications-interrupted", (
         "expected the secondary in communications-interrupted while the primary was stopped, saw %s"
         % report["secondary_state"])
     probe = report["probe"]
     assert probe["ok"] is True and probe["answered_by_host"] == SECONDARY and probe["client"] == CLIENT, (
         "expected %s to get a lease from %s, saw: %s" % (CLIENT, SECONDARY, probe["detail"]))
-    assert probe["address"].startswith("10.231.4.1"), "expected a lease in 10.231.4.100-199, saw %r" % probe["address"]
+    assert probe["answered_by_address"] == SECONDARY_ADDRESS, "expected the server identifier %s, saw %r" % (
+        SECONDARY_ADDRESS, probe["answered_by_address"])
+    assert POOL[0] <= ipaddress.ip_address(probe["address"]) <= POOL[1], (
+        "expected a lease in 10.231.4.100-199, saw %r" % probe["address"])
+    # dhcpd's own word, independent of the playbook's parsing: the secondary acknowledged that
+    # address during this drill.
+    assert acks_since(SECONDARY, started, probe["address"]), (
+        "expected %s's journal to show 'DHCPACK on %s' since the drill started" % (SECONDARY, probe["address"]))
     names = [step["step"] for step in report["steps"]]
     assert names[-1] == "both peers back to normal" and report["steps"][-1]["result"] == "ok", (
         "expected the last step 'both peers back to normal' ok, saw %s" % report["steps"][-1])
@@ -152,6 +198,58 @@ def test_drill_fails_over_to_the_secondary_and_back():
     assert set(results.values()) == {"ok"}, "expected every drill step ok, saw %s" % results
     assert "drill of pair maint" in output and "PASSED" in output, "expected the printed report, saw:\n%s" % output[-3000:]
     assert_both_normal(status_report("after-drill"), "after the drill")
+
+
+def test_drill_refuses_without_a_probe_client():
+    pids = dhcpd_pids(PRIMARY)
+    output = run_playbook("drill", "dhcp_failover_probe_host=", expect_rc=None)
+    assert "refusing the drill, it would be not proven" in output and "dhcp_failover_drill_accept_unproven=true" in output, (
+        "expected the refusal 'not proven' naming dhcp_failover_drill_accept_unproven, saw:\n%s" % output[-3000:])
+    assert "PASSED" not in output, "expected no PASSED without a probe client, saw:\n%s" % output[-3000:]
+    assert pids and dhcpd_pids(PRIMARY) == pids, "expected dhcpd on %s untouched (pids %s), saw %s" % (
+        PRIMARY, pids, dhcpd_pids(PRIMARY))
+
+
+def test_drill_refuses_a_probe_client_without_its_interface():
+    pids = dhcpd_pids(PRIMARY)
+    output = run_playbook("drill", "dhcp_failover_probe_interface=", expect_rc=None)
+    assert "probe client %s has no dhcp_failover_probe_interface" % CLIENT in output, (
+        "expected the refusal naming dhcp_failover_probe_interface, saw:\n%s" % output[-3000:])
+    assert pids and dhcpd_pids(PRIMARY) == pids, "expected dhcpd on %s untouched (pids %s), saw %s" % (
+        PRIMARY, pids, dhcpd_pids(PRIMARY))
+
+
+def test_drill_refuses_a_probe_interface_holding_a_dhcp_lease():
+    # A finite lifetime is what a DHCP client gives its address ("dynamic" in ip addr).
+    rc, out = docker_exec(CLIENT, "ip", "addr", "add", "10.231.4.77/24", "dev", "eth0",
+                          "valid_lft", "600", "preferred_lft", "600")
+    assert rc == 0, "expected to add a dynamic address on %s, saw rc %d: %s" % (CLIENT, rc, out)
+    try:
+        pids = dhcpd_pids(PRIMARY)
+        output = run_playbook("drill", expect_rc=None)
+        assert "interface eth0: it holds a DHCP lease of its own (10.231.4.77/24, dynamic)" in output, (
+            "expected the refusal of an interface with a DHCP lease, saw:\n%s" % output[-3000:])
+        assert pids and dhcpd_pids(PRIMARY) == pids, "expected dhcpd on %s untouched (pids %s), saw %s" % (
+            PRIMARY, pids, dhcpd_pids(PRIMARY))
+    finally:
+        docker_exec(CLIENT, "ip", "addr", "del", "10.231.4.77/24", "dev", "eth0")
+
+
+def test_drill_without_a_probe_client_accepted_says_not_proven():
+    path = EPHEMERAL / "drill-unproven.json"
+    pids = dhcpd_pids(PRIMARY)
+    output = run_playbook("drill", "dhcp_failover_probe_host=", "dhcp_failover_drill_accept_unproven=true",
+                          "dhcp_failover_drill_report=%s" % path)
+    report = json.loads(path.read_text())["pairs"][0]
+    assert (report["result"], report["passed"]) == ("not proven", False), (
+        "expected result 'not proven' and passed false, saw %s/%s" % (report["result"], report["passed"]))
+    results = {step["step"]: step["result"] for step in report["steps"]}
+    assert results.get("probe client gets a lease from the secondary") == "skipped", (
+        "expected the lease check skipped, saw %s" % results)
+    assert "NOT PROVEN" in output and "PASSED" not in output, "expected NOT PROVEN in the report, saw:\n%s" % output[-3000:]
+    assert dhcpd_pids(PRIMARY) not in ([], pids), "expected the primary's dhcpd stopped and started again (pids %s), saw %s" % (
+        pids, dhcpd_pids(PRIMARY))
+    assert_both_normal(status_report("after-unproven-drill"), "after the drill accepted as not proven")
 
 
 def test_maintenance_restarts_both_peers_with_a_lease_at_every_step():
@@ -182,7 +280,9 @@ def test_maintenance_restarts_both_peers_with_a_lease_at_every_step():
 
 def test_drill_by_kill():
     path = EPHEMERAL / "drill-kill.json"
+    network = network_of(CLIENT)
     run_playbook("drill", "dhcp_failover_drill_method=kill", "dhcp_failover_drill_report=%s" % path)
+    assert_network_unchanged(network, CLIENT, "the probe of the drill by kill")
     report = json.loads(path.read_text())["pairs"][0]
     first = report["steps"][0]
     assert (report["method"], first["detail"]) == ("kill", "SIGKILL isc-dhcp-server"), (
@@ -191,6 +291,16 @@ def test_drill_by_kill():
         "expected the drill by kill to pass with a lease from %s, saw passed=%s, probe: %s" % (
             SECONDARY, report["passed"], report["probe"].get("detail")))
     assert_both_normal(status_report("after-kill-drill"), "after the drill by kill")
+
+
+def test_partner_down_refuses_without_the_names():
+    for extra, said in (((), "got dhcp_failover_survivor unset"),
+                        (("dhcp_failover_survivor=nothere",), "got dhcp_failover_survivor nothere, which is not a host")):
+        output = run_playbook("partner_down", *extra, expect_rc=None)
+        assert "Refusing to declare partner-down" in output and said in output, (
+            "expected partner_down %s to refuse with %r, saw:\n%s" % (" ".join(extra), said, output[-3000:]))
+        assert "PLAY [Declare the lost partner down on the survivor]" not in output, (
+            "expected the refusal before any server is touched, saw:\n%s" % output[-3000:])
 
 
 def test_partner_down_refuses_without_confirmation():
