@@ -58,14 +58,29 @@ class ActionModule(ActionBase):
 
     @staticmethod
     def _facts(hostvars, host):
+        """The network facts the pair checks read: the default route, every IPv4 address, and
+        each interface with its addresses (``interfaces``, ``ansible_facts[NAME].ipv4`` and
+        ``.ipv4_secondaries``)."""
         try:
             variables = hostvars[host]
         except KeyError:
             return {}
-        facts = dict(variables.get('ansible_facts') or {}) if 'ansible_facts' in variables else {}
-        for name in ('default_ipv4', 'all_ipv4_addresses'):
-            if name not in facts and ('ansible_' + name) in variables:
-                facts[name] = variables['ansible_' + name]
+        gathered = dict(variables.get('ansible_facts') or {}) if 'ansible_facts' in variables else {}
+
+        def fact(name):
+            if name in gathered:
+                return gathered[name]
+            return variables.get('ansible_' + name)
+
+        facts = {}
+        for name in ('default_ipv4', 'all_ipv4_addresses', 'interfaces'):
+            value = fact(name)
+            if value is not None:
+                facts[name] = value
+        for name in facts.get('interfaces') or ():
+            item = fact(name)
+            if isinstance(item, dict):
+                facts[name] = {key: item[key] for key in ('device', 'ipv4', 'ipv4_secondaries') if key in item}
         return facts
 
     def run(self, tmp=None, task_vars=None):
@@ -98,8 +113,13 @@ class ActionModule(ActionBase):
                 return result
             facts = {host: self._facts(hostvars, host) for host in members}
             facts[me] = self._facts({me: task_vars}, me)
+            # The hosts this task runs on now gathered their network facts (validate.yml): they
+            # are checked with them, always. A host outside the play (--limit), or in a later
+            # batch of a serial play, may have none; it is checked when it runs itself.
+            play_hosts = task_vars.get('ansible_play_batch', task_vars.get('ansible_play_hosts'))
             result['pair_info'] = _pair_model.derive(options, settings, facts, pairs, me,
-                                                     pairs_group=params['pairs_group'])
+                                                     pairs_group=params['pairs_group'],
+                                                     play_hosts=None if play_hosts is None else list(play_hosts))
         except PairError as exc:
             result['failed'] = True
             result['msg'] = str(exc)

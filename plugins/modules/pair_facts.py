@@ -22,7 +22,17 @@ description:
     (C(dhcp_failover_*)) with the role's own C(meta/argument_specs.yml) through ansible-core's
     argument spec validator, for hosts outside the play too, then applies the rules no spec can
     express (the peers agree on every pair setting, failover addresses belong to their hosts,
-    ranges lie inside their subnet and do not overlap, reservations lie outside the pools, ...).
+    ranges lie inside their subnet and do not overlap, reservations lie in a declared subnet and
+    outside the pools and reserve no MAC or address twice, C(dhcp_failover_split) is not set with
+    C(dhcp_failover_hba) or with C(hot_standby), ...).
+  - Checks what C(dhcpd -t) cannot see against each server's network facts (C(interfaces),
+    C(ansible_facts[NAME].ipv4) and C(.ipv4_secondaries)) - every interface dhcpd listens on
+    exists, carries an IPv4 address and is on a declared subnet (dhcpd ignores it otherwise, and
+    does not start when no interface is left), no interface is on subnets of two shared networks,
+    and every subnet not marked C(relay) holds an address of a listening interface of both servers.
+  - Checks that the files dhcpd opens (C(dhcp_failover_config_file), C(dhcp_failover_omapi_key_file),
+    C(dhcp_failover_lease_file)) lie where Debian's AppArmor profile for dhcpd
+    (C(/etc/apparmor.d/usr.sbin.dhcpd)) lets it open them.
   - "Fails with C(pair PAIR, host HOST, variable VARIABLE: message) on the first problem."
   - Reads only the variables the argument spec declares; other roles' variables in the same
     inventory are never read.
@@ -49,6 +59,10 @@ attributes:
 notes:
   - Hosts outside the play are seen through C(hostvars) (inventory, facts, extra vars); play
     vars do not reach them, so set pair settings in inventory (the pair group's vars).
+  - The hosts of the play (of its current batch, C(ansible_play_batch)) must have their network facts gathered
+    (C(ansible.builtin.setup) with C(gather_subset=network)). A host outside the play without
+    them (C(--limit), address and interfaces set in inventory) is checked without them, since the
+    run does not change it. A host of a later batch (C(serial)) is checked with them in its own batch.
 seealso:
   - module: dhcp.failover.config_check
 """

@@ -7,12 +7,14 @@
 
 PRIVATE controller-side code of the dhcp.failover collection; its interface may change without
 notice.  ``settings()`` checks the dhcpd-only settings of a pair (what the argument spec cannot:
-numeric limits, hba, the peer name); ``host_view()`` joins them with the backend-neutral
+numeric limits, split and hba, the peer name); ``check_host()`` checks one host's files against
+Debian's AppArmor profile for dhcpd; ``host_view()`` joins them with the backend-neutral
 description (``_pair_model``) into the view of one host that ``dhcpd.conf.j2`` renders.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$')
@@ -27,6 +29,8 @@ VARIABLES = (
     'dhcp_failover_omapi_algorithm', 'dhcp_failover_omapi_secret', 'dhcp_failover_ddns_update_style',
     'dhcp_failover_authoritative', 'dhcp_failover_ping_check', 'dhcp_failover_raw_global',
 )
+# The split when neither dhcp_failover_split nor dhcp_failover_hba is set (load_balance).
+DEFAULT_SPLIT = 128
 BOUNDS = {
     'dhcp_failover_split': (0, 256),
     'dhcp_failover_mclt': (1, None),
@@ -45,12 +49,22 @@ def settings(check, pair, params, description):
     check.name('dhcp_failover_peer_name', peer_name,
                'failover peer name (letters, digits, dot, dash, underscore; at most 63)')
     mode = description['mode']
+    split = params.get('dhcp_failover_split')
     hba = params.get('dhcp_failover_hba') or None
     if hba:
         if not HBA_RE.match(hba):
             check.fail('dhcp_failover_hba', '%r is not a valid hba (32 colon-separated hex bytes)' % (hba,))
         if mode == 'hot_standby':
             check.fail('dhcp_failover_hba', 'hba is a load_balance setting; hot_standby always writes split 256')
+    if split is not None:
+        if mode == 'hot_standby':
+            check.fail('dhcp_failover_split', 'split %d is a load_balance setting; hot_standby always writes '
+                       'split 256 (remove dhcp_failover_split)' % split)
+        if hba:
+            # dhcpd turns a split into an hba, and the statement written last replaces the other
+            # (confpars.c); `dhcpd -t` accepts both in either order (lab image, 4.4.3-P1).
+            check.fail('dhcp_failover_split', 'split %d is set together with dhcp_failover_hba; dhcpd uses '
+                       'one of them and ignores the other: set only one' % split)
     omapi = {
         'enabled': bool(params['dhcp_failover_omapi_enabled']),
         'port': params['dhcp_failover_omapi_port'],
@@ -65,7 +79,7 @@ def settings(check, pair, params, description):
     raw_global = params.get('dhcp_failover_raw_global') or ''
     return {
         'peer_name': peer_name,
-        'split': 256 if mode == 'hot_standby' else params['dhcp_failover_split'],
+        'split': 256 if mode == 'hot_standby' else (DEFAULT_SPLIT if split is None else split),
         'hba': hba,
         'mclt': params['dhcp_failover_mclt'],
         'max_response_delay': params['dhcp_failover_max_response_delay'],
@@ -78,6 +92,111 @@ def settings(check, pair, params, description):
         'ddns_update_style': params['dhcp_failover_ddns_update_style'],
         'raw_global': raw_global,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Files dhcpd opens, and Debian's AppArmor profile for it
+
+# The file rules of /etc/apparmor.d/usr.sbin.dhcpd as isc-dhcp-server 4.4.3-P1-2 (Debian 12)
+# ships it (read in the lab image: docker run --rm dhcp-failover-lab:latest cat
+# /etc/apparmor.d/usr.sbin.dhcpd), in its own order, directories and /proc left out; its
+# abstractions (base, nameservice, ssl_keys) grant nothing a dhcpd.conf, a key or a lease file
+# belongs in, and its local/usr.sbin.dhcpd and dhcpd.d are empty there.  The role checks
+# dhcpd.conf with `dhcpd -t` on a copy in /etc/dhcp, so a file outside these rules passes that
+# check and is then denied to the service: both peers would fail to start.
+APPARMOR_PROFILE = '/etc/apparmor.d/usr.sbin.dhcpd'
+APPARMOR_RULES = (
+    ('/etc/hosts.allow', 'r'),
+    ('/etc/hosts.deny', 'r'),
+    ('/etc/dhcp/**', 'r'),
+    ('/etc/dhcpd{,6}.conf', 'r'),
+    ('/etc/dhcpd{,6}_ldap.conf', 'r'),
+    ('/usr/sbin/dhcpd', 'mr'),
+    ('/var/lib/dhcp/dhcpd{,6}.leases*', 'lrw'),
+    ('/var/log/**', 'rw'),
+    ('/{,var/}run/{,dhcp-server/}dhcpd{,6}.pid', 'rw'),
+    ('/etc/ldap/ldap.conf', 'r'),
+    ('/etc/ltsp/**', 'r'),
+    ('/etc/dhcpd{,6}-k12ltsp.conf', 'r'),
+    ('/etc/dhcpd{,6}.leases*', 'lrw'),
+    ('/ltsp/**', 'r'),
+    ('/{,var/}run/eucalyptus/net/**', 'r'),
+    ('/{,var/}run/eucalyptus/net/*.pid', 'lrw'),
+    ('/{,var/}run/eucalyptus/net/*.leases*', 'lrw'),
+    ('/{,var/}run/eucalyptus/net/*.trace', 'lrw'),
+    ('/var/lib/wicd/*', 'r'),
+    ('/etc/dhcp/ddns-keys/**', 'r'),
+)
+
+
+def apparmor_regex(pattern):
+    """A regular expression for an AppArmor path glob: ``**`` crosses ``/``, ``*`` and ``?`` do
+    not, ``{a,b}`` is either, ``[...]`` a character class."""
+    out, index, depth = [], 0, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith('**', index):
+            out.append('.*')
+            index += 2
+            continue
+        if char == '*':
+            out.append('[^/]*')
+        elif char == '?':
+            out.append('[^/]')
+        elif char == '{':
+            out.append('(?:')
+            depth += 1
+        elif char == '}' and depth:
+            out.append(')')
+            depth -= 1
+        elif char == ',' and depth:
+            out.append('|')
+        elif char == '[':
+            end = pattern.index(']', index)
+            out.append(pattern[index:end + 1])
+            index = end
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return re.compile('^%s$' % ''.join(out))
+
+
+_APPARMOR = [(apparmor_regex(pattern), pattern, modes) for pattern, modes in APPARMOR_RULES]
+
+
+def apparmor_allows(path, modes):
+    """Whether one rule of the profile grants every mode of ``modes`` (``r``, ``w``, ``l``) on ``path``."""
+    return any(regex.match(path) and set(modes) <= set(granted) for regex, _pattern, granted in _APPARMOR)
+
+
+def check_host(check, params, description):
+    """The files dhcpd itself opens on this host lie where AppArmor lets it open them.
+
+    dhcpd reads its config and the OMAPI key it includes; it rewrites its lease file by writing
+    NAME.<time>, linking NAME to NAME~ and renaming the new file to NAME (db.c, new_lease_file),
+    so it needs r, w and l on all three.
+    """
+    files = [('dhcp_failover_config_file', 'r', 'read', 'under /etc/dhcp/ (or /etc/dhcpd.conf)')]
+    if params.get('dhcp_failover_omapi_enabled'):
+        files.append(('dhcp_failover_omapi_key_file', 'r', 'read', 'under /etc/dhcp/'))
+    files.append(('dhcp_failover_lease_file', 'lrw', 'write and link',
+                  'at /var/lib/dhcp/dhcpd.leases (dhcpd.leases* there)'))
+    for variable, modes, verb, where in files:
+        value = params.get(variable)
+        if not value:
+            continue
+        path = posixpath.normpath(str(value))
+        if not posixpath.isabs(path):
+            check.fail(variable, '%r is not an absolute path' % (value,))
+        needed = [path]
+        if 'w' in modes:
+            needed += [path + '.1700000000', path + '~']
+        denied = [item for item in needed if not apparmor_allows(item, modes)]
+        if denied:
+            check.fail(variable, '%s is not a file dhcpd may %s: Debian\'s AppArmor profile for dhcpd (%s) '
+                       'denies it, so dhcpd would fail to start on it (`dhcpd -t`, run by the role on a copy '
+                       'in /etc/dhcp, does not see this). Keep it %s'
+                       % (denied[0], verb, APPARMOR_PROFILE, where))
 
 
 def host_view(description, dhcpd, host):

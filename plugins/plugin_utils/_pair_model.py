@@ -11,8 +11,10 @@ PRIVATE controller-side code of the dhcp.failover collection (used by the action
 A pair is described once, in inventory, with the role's variables (``dhcp_failover_*``).  This
 module finds the pairs (from ``groups``), validates each host's settings with the role's argument
 spec (``_role_spec``), checks what no spec can (the two peers agree, addresses belong to their
-hosts, ranges lie in their subnet and do not overlap, ...), and builds a description that knows
-nothing of the DHCP server software:
+hosts, ranges lie in their subnet and do not overlap, ...), checks against each host's gathered
+network facts what ``dhcpd -t`` cannot see (the interfaces dhcpd listens on exist, carry an IPv4
+address and lie on a declared subnet; every subnet not marked relay is on both servers), and builds
+a description that knows nothing of the DHCP server software:
 
     {pair, hosts, peers: {host: {role, address, port, interfaces, firewall}}, mode,
      default_lease_time, max_lease_time, global_options, option_definitions, subnets,
@@ -217,9 +219,33 @@ def _compare_peers(pair, hosts, params, options):
 # ---------------------------------------------------------------------------------------------
 # One host's part: role, failover address and port, interfaces, firewall
 
-def _host_part(check, params, facts):
+def network_facts(facts):
+    """{interface: [its IPv4 addresses]} from a host's gathered facts, or None if not gathered.
+
+    Ansible's network facts (gather_subset network): ``interfaces`` names every interface (``:``
+    written ``_``), and the fact of that name holds ``ipv4`` (the first address) and
+    ``ipv4_secondaries`` (the others, primary or secondary for the kernel alike).
+    """
+    names = facts.get('interfaces')
+    if names is None:
+        return None
+    result = {}
+    for name in names:
+        item = facts.get(name) or {}
+        found = [item.get('ipv4')] + list(item.get('ipv4_secondaries') or [])
+        result[name] = [ipaddress.IPv4Address(entry['address']) for entry in found
+                        if isinstance(entry, dict) and entry.get('address')]
+    return result
+
+
+def _host_part(check, params, facts, facts_required=False):
     default_ipv4 = facts.get('default_ipv4') or {}
     all_ipv4 = facts.get('all_ipv4_addresses')
+    network = network_facts(facts)
+    if network is None and facts_required:
+        check.fail('dhcp_failover_interfaces', 'the network facts of this host are unknown '
+                   '(ansible_facts.interfaces): gather them (ansible.builtin.setup with gather_subset '
+                   'network) before the pair is validated')
     check.bounds(params, {'dhcp_failover_port': BOUNDS['dhcp_failover_port']})
     address = params.get('dhcp_failover_address')
     if not address:
@@ -232,6 +258,7 @@ def _host_part(check, params, facts):
         check.fail('dhcp_failover_address', '%s is not an address of this host (it has: %s)'
                    % (address, ', '.join(str(item) for item in all_ipv4) or 'none'))
     interfaces = params.get('dhcp_failover_interfaces')
+    interfaces_default = not interfaces
     if not interfaces:
         interface = default_ipv4.get('interface')
         if not interface:
@@ -245,6 +272,8 @@ def _host_part(check, params, facts):
         'address': address,
         'port': params['dhcp_failover_port'],
         'interfaces': list(interfaces),
+        'interfaces_default': interfaces_default,
+        'network': network,
         'firewall': {
             'enabled': bool(params['dhcp_failover_firewall_enabled']),
             'extra_omapi_sources': _sources(check, 'dhcp_failover_firewall_extra_omapi_sources',
@@ -483,8 +512,8 @@ def _check_ranges(check, all_subnets, peer_addresses):
     return seen_ranges
 
 
-def _reservations(check, value, ranges, definitions):
-    result, names = [], set()
+def _reservations(check, value, ranges, subnets, definitions):
+    result, names, macs, addresses = [], set(), {}, {}
     for index, item in enumerate(value or []):
         variable = 'dhcp_failover_reservations[%d]' % index
         name = check.name(variable + '.name', item['name'], 'host name')
@@ -494,7 +523,19 @@ def _reservations(check, value, ranges, definitions):
         mac = item['mac']
         if not MAC_RE.match(mac):
             check.fail(variable + '.mac', '%r is not a valid MAC address (aa:bb:cc:dd:ee:ff)' % (mac,))
+        if mac.lower() in macs:
+            check.fail(variable + '.mac', 'MAC %s is reserved twice (also by %s); dhcpd would hand that '
+                       'client one of the two addresses' % (mac.lower(), macs[mac.lower()]))
+        macs[mac.lower()] = variable
         address = check.address(variable + '.address', item['address'])
+        if address in addresses:
+            check.fail(variable + '.address', 'address %s is reserved twice (also by %s); two clients would '
+                       'get the same address' % (address, addresses[address]))
+        addresses[address] = variable
+        if not any(address in subnet['network'] for subnet in subnets):
+            check.fail(variable + '.address', 'reserved address %s is in no declared subnet (%s); dhcpd never '
+                       'hands out a fixed-address outside the subnets it knows'
+                       % (address, ', '.join(str(subnet['network']) for subnet in subnets)))
         for other in ranges:
             if other['start'] <= address <= other['end']:
                 check.fail(variable + '.address', 'reserved address %s is inside the dynamic range '
@@ -508,6 +549,107 @@ def _reservations(check, value, ranges, definitions):
             'statements': _statements(item.get('statements')),
         }, **_boot(check, variable, item)))
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# What dhcpd serves on each host: its listening interfaces against the declared subnets
+#
+# dhcpd 4.4.3-P1 (discover.c) gives each listening interface the subnet that holds one of its
+# addresses. Measured in the lab (dhcpd -4 -f -d -cf FILE IFACE..., Debian 12 container with
+# eth0 10.231.42.4/24 and eth1 10.231.41.4/24):
+#   - an interface on no declared subnet (or missing, or without IPv4) is dropped:
+#       No subnet declaration for eth0 (10.231.42.4).
+#       ** Ignoring requests on eth0.  If this is not what
+#          you want, please write a subnet declaration ...
+#       No subnet declaration for ens18 (no IPv4 addresses).
+#     and dhcpd goes on serving the other interfaces ("Server starting service.");
+#   - with no interface left (a wrong name, a pair whose only subnets are relayed) it exits 1:
+#       Not configured to listen on any interfaces!
+#   - a second address (ip addr add 10.231.43.4/24 dev eth1) on a declared subnet is enough:
+#       Listening on LPF/eth1/02:42:0a:e7:29:04/10.231.43.0/24
+#   - addresses of one interface on two declared subnets of different shared networks: exit 1,
+#       Interface eth1 matches multiple shared networks
+# `dhcpd -t` reads no interface, so it passes all of these; the restarted service then serves
+# nothing there, or does not start at all.
+
+def _interface_variable(part, index):
+    return 'dhcp_failover_interfaces' if part['interfaces_default'] else 'dhcp_failover_interfaces[%d]' % index
+
+
+def _addresses_text(addresses):
+    return ', '.join(str(item) for item in addresses) or 'no IPv4 address'
+
+
+def _check_interfaces(check, part, subnets):
+    """Every interface dhcpd listens on exists, carries IPv4 and is on a declared subnet."""
+    network = part['network']
+    on_subnets = {}
+    for index, name in enumerate(part['interfaces']):
+        variable = _interface_variable(part, index)
+        key = name.replace(':', '_')
+        if key not in network:
+            check.fail(variable, 'interface %s does not exist on this host (it has: %s); dhcpd would log '
+                       '"No subnet declaration for %s (no IPv4 addresses)." and not serve on it, and with no '
+                       'other interface exit with "Not configured to listen on any interfaces!"'
+                       % (name, ', '.join(sorted(network)), name))
+        if not network[key]:
+            check.fail(variable, 'interface %s has no IPv4 address; dhcpd would log "No subnet declaration '
+                       'for %s (no IPv4 addresses)." and not serve on it' % (name, name))
+        found = [subnet for subnet in subnets if any(address in subnet['network'] for address in network[key])]
+        groups = []
+        for subnet in found:
+            if subnet['group'] not in groups:
+                groups.append(subnet['group'])
+        if len(groups) > 1:
+            check.fail(variable, 'interface %s (%s) is on %s, which are not in one shared-network; dhcpd '
+                       'would exit with "Interface %s matches multiple shared networks" (put them in one '
+                       'dhcp_failover_shared_networks entry)'
+                       % (name, _addresses_text(network[key]),
+                          ' and '.join('%s (%s)' % (subnet['network'], subnet['variable']) for subnet in found),
+                          name))
+        on_subnets[index] = found
+    attached = [(name, address, subnet) for name, addresses in sorted(network.items()) for address in addresses
+                for subnet in subnets if address in subnet['network']]
+    for index, name in enumerate(part['interfaces']):
+        if on_subnets[index]:
+            continue
+        addresses = _addresses_text(network[name.replace(':', '_')])
+        said = ('dhcpd would log "No subnet declaration for %s (%s)." and ignore requests on it'
+                % (name, network[name.replace(':', '_')][0]))
+        if not any(on_subnets.values()):
+            said += ', and with no other interface exit with "Not configured to listen on any interfaces!"'
+        if not attached:
+            declared = ', '.join('%s%s' % (subnet['network'], ' relay' if subnet['relay'] else '') for subnet in subnets)
+            check.fail('dhcp_failover_subnets', 'no subnet of the pair is directly attached to this host: '
+                       '%s (%s), where dhcpd listens, is on none of them (%s); %s. Declare the subnet of '
+                       'the servers\' own network (it may have no pool), and mark only the subnets behind a '
+                       'DHCP relay with relay: true' % (name, addresses, declared, said))
+        if part['interfaces_default']:
+            candidates = ', '.join('%s (%s in %s)' % (other, address, subnet['network'])
+                                   for other, address, subnet in attached)
+            check.fail('dhcp_failover_interfaces', 'not set, so dhcpd listens on the default-route interface '
+                       '%s (%s), which is on no subnet of the pair; %s. Set it to the interfaces on the '
+                       'pair\'s subnets: %s' % (name, addresses, said, candidates))
+        check.fail(_interface_variable(part, index), 'interface %s (%s) is on no subnet of the pair; %s. '
+                   'Declare its subnet, or do not listen on it' % (name, addresses, said))
+
+
+def _check_subnets_attached(check_of, hosts, parts, subnets):
+    """A subnet not marked relay is one both servers listen on (else dhcpd serves it only by relay)."""
+    for subnet in subnets:
+        if subnet['relay']:
+            continue
+        for host in hosts:
+            part = parts[host]
+            if part['network'] is None:
+                continue
+            listening = [(name, address) for name in part['interfaces']
+                         for address in part['network'][name.replace(':', '_')]]
+            if not any(address in subnet['network'] for _name, address in listening):
+                check_of(host).fail(subnet['variable'], 'no interface dhcpd listens on is on %s (it listens on %s); '
+                                    'set relay: true if a DHCP relay forwards this subnet\'s requests to the '
+                                    'servers, or make dhcpd listen on its interface (dhcp_failover_interfaces)'
+                                    % (subnet['network'], ', '.join('%s %s' % item for item in listening)))
 
 
 def _public_subnet(subnet):
@@ -539,13 +681,20 @@ def _public_subnet(subnet):
 # ---------------------------------------------------------------------------------------------
 # The pair
 
-def describe_pair(pair, hosts, params, facts):
-    """Validate one pair (its hosts' validated parameters) and return its neutral description."""
+def describe_pair(pair, hosts, params, facts, play_hosts=None):
+    """Validate one pair (its hosts' validated parameters) and return its neutral description.
+
+    ``facts``: host -> its facts.  A host without network facts is checked without them only if
+    it is outside the play (``play_hosts``; None: every host may be): it is not being changed,
+    and its address and interfaces come from inventory.
+    """
     if len(hosts) != 2:
         raise PairError(pair, ', '.join(hosts) or '(none)', 'dhcp_failover_pairs_group',
                         'a pair group must hold exactly two hosts, it holds %d' % len(hosts))
     first, second = hosts
-    parts = {host: _host_part(Check(pair, host), params[host], facts.get(host) or {}) for host in hosts}
+    parts = {host: _host_part(Check(pair, host), params[host], facts.get(host) or {},
+                              facts_required=play_hosts is not None and host in play_hosts)
+             for host in hosts}
     roles = _assign_roles(pair, hosts, parts)
     if parts[first]['address'] == parts[second]['address']:
         raise PairError(pair, second, 'dhcp_failover_address',
@@ -560,9 +709,19 @@ def describe_pair(pair, hosts, params, facts):
     definitions_list, spaces = _option_definitions(check, common.get('dhcp_failover_option_definitions'))
     definitions = {item['name']: item for item in definitions_list}
     subnets, shared_networks = _network_content(check, common, definitions)
+    for subnet in subnets:
+        subnet['group'] = subnet['variable']
+    for shared in shared_networks:
+        for subnet in shared['subnets']:
+            subnet['group'] = 'shared-network ' + shared['name']
     all_subnets = subnets + [subnet for shared in shared_networks for subnet in shared['subnets']]
     ranges = _check_ranges(check, all_subnets, [(host, parts[host]['address']) for host in hosts])
-    reservations = _reservations(check, common.get('dhcp_failover_reservations'), ranges, definitions)
+    reservations = _reservations(check, common.get('dhcp_failover_reservations'), ranges, all_subnets,
+                                 definitions)
+    for host in hosts:
+        if parts[host]['network'] is not None:
+            _check_interfaces(Check(pair, host), parts[host], all_subnets)
+    _check_subnets_attached(lambda host: Check(pair, host), hosts, parts, all_subnets)
     for host in hosts:
         for reservation in reservations:
             if reservation['address'] == str(parts[host]['address']):
@@ -598,11 +757,13 @@ def describe_pair(pair, hosts, params, facts):
 BACKENDS = {'isc_dhcpd': _isc_dhcpd}
 
 
-def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIRS_GROUP, backend='isc_dhcpd'):
+def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIRS_GROUP, backend='isc_dhcpd',
+           play_hosts=None):
     """Validate every pair and return the view of ``inventory_hostname`` for its backend.
 
     ``settings``: host -> the role variables set for it (spec names only, templated).
     ``facts``: host -> its ansible_facts (may be empty).  ``pairs``: from find_pairs().
+    ``play_hosts``: the hosts of the play, whose network facts must be known (None: not known).
     """
     if not pairs:
         raise PairError('(none)', inventory_hostname, 'dhcp_failover_pairs_group',
@@ -615,8 +776,10 @@ def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIR
             params[host] = _role_spec.validate(options, settings.get(host) or {}, pair, host)
         if len(hosts) == 2:
             _compare_peers(pair, hosts, params, options)
-        description = describe_pair(pair, list(hosts), params, facts)
+        description = describe_pair(pair, list(hosts), params, facts, play_hosts)
         backend_settings = module.settings(Check(pair, hosts[0]), pair, params[hosts[0]], description)
+        for host in hosts:
+            module.check_host(Check(pair, host), params[host], description)
         if inventory_hostname in hosts:
             result = module.host_view(description, backend_settings, inventory_hostname)
     if result is None:

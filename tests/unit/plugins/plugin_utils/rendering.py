@@ -28,10 +28,12 @@ TEST_SECRET = 'dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0MTI='
 KEY_FILE = '/etc/dhcp/omapi-key.conf'
 
 
-def derive_pair(hostvars, pairs, host):
+def derive_pair(hostvars, pairs, host, play_hosts=None):
     """The pair model on test hostvars: each host's spec-declared variables and its facts.
 
     ``pairs`` become groups (under the pairs group), so the pairs are found as in a real run.
+    ``play_hosts``: the hosts of the play (their network facts must be known), as the action
+    plugin passes ``ansible_play_hosts_all``; None as before that existed.
     """
     options = _role_spec.load_options()
     groups = dict(pairs, all=list(hostvars), ungrouped=[])
@@ -40,7 +42,9 @@ def derive_pair(hostvars, pairs, host):
     settings = {name: {key: value for key, value in variables.items() if key in options}
                 for name, variables in hostvars.items()}
     facts = {name: variables.get('ansible_facts') or {} for name, variables in hostvars.items()}
-    return _pair_model.derive(options, settings, facts, pairs, host)
+    if play_hosts is None:
+        return _pair_model.derive(options, settings, facts, pairs, host)
+    return _pair_model.derive(options, settings, facts, pairs, host, play_hosts=play_hosts)
 
 
 def inventory_hostvars(inventory, pairs_group=_pair_model.PAIRS_GROUP, interface='eth0'):
