@@ -205,6 +205,16 @@ rollback:
   sample:
     /etc/dhcp/dhcpd.conf: /etc/dhcp/dhcpd.conf.4711.2026-11-30@10:02:13~
     /etc/dhcp/omapi-key.conf: null
+failover_link_changed:
+  description:
+    - Whether the change alters what the two peers need to talk to each other - a C(failover peer) declaration's
+      name, C(primary)/C(secondary), C(address), C(port), C(peer address) or C(peer port). Such a change cannot
+      reach C(normal) until both peers run it; the role then restarts the second peer once the first serves
+      (in C(communications-interrupted)), instead of waiting for C(normal) in between.
+    - V(false) for a new file, when the configuration does not change, and after a rollback.
+  returned: success
+  type: bool
+  sample: false
 checked:
   description:
     - Whether C(dhcpd -t) ran (and accepted the configuration, or the task would have failed).
@@ -257,6 +267,7 @@ dhcpd_warnings:
 """
 
 import os
+import re
 import stat
 import tempfile
 
@@ -500,9 +511,25 @@ def collect_secrets(*texts):
     return secrets
 
 
+_PEER_BLOCK_RE = re.compile(r'failover\s+peer\s+"([^"]+)"\s*\{([^}]*)\}')
+_LINK_STATEMENT_RE = re.compile(r'^\s*(primary|secondary|(?:peer\s+)?address|(?:peer\s+)?port)\b\s*([^;]*);', re.MULTILINE)
+
+
+def failover_links(config):
+    """{peer name: sorted link statements} of a dhcpd.conf: the role and both ends' addresses and ports,
+    what two peers must agree on to talk at all (not split, hba, mclt or timers)."""
+    links = {}
+    for name, body in _PEER_BLOCK_RE.findall(config or ''):
+        body = re.sub(r'#[^\n]*', '', body)
+        links[name] = sorted((' '.join(key.split()), ' '.join(value.split()))
+                             for key, value in _LINK_STATEMENT_RE.findall(body))
+    return links
+
+
 def write_files(module):
     params = module.params
-    result = {'changed': False, 'changed_files': [], 'rollback': {}, 'checked': False, 'dhcpd_warnings': []}
+    result = {'changed': False, 'changed_files': [], 'rollback': {}, 'checked': False, 'dhcpd_warnings': [],
+              'failover_link_changed': False}
 
     key_state = params['key_state'] or ('present' if params['key_content'] is not None else None)
     files = {}
@@ -534,6 +561,8 @@ def write_files(module):
     if key_state == 'absent':
         order = order[1:] + order[:1]
     changing = [managed for managed in order if managed.changes]
+    if 'config' in files and deployed_config is not None and files['config'].content_changes:
+        result['failover_link_changed'] = failover_links(text(deployed_config)) != failover_links(params['content'])
 
     if any(managed.content_changes for managed in changing):
         if config is None:
@@ -567,7 +596,8 @@ class RestoredFile(ManagedFile):
 
 def restore_files(module):
     params = module.params
-    result = {'changed': False, 'changed_files': [], 'rollback': {}, 'checked': False, 'dhcpd_warnings': []}
+    result = {'changed': False, 'changed_files': [], 'rollback': {}, 'checked': False, 'dhcpd_warnings': [],
+              'failover_link_changed': False}
     managed_paths = dict((os.path.normpath(params[option]), option == 'key_path')
                          for option in ('path', 'key_path', 'defaults_path'))
 

@@ -331,6 +331,15 @@ journal_lines:
   returned: always
   type: int
   sample: 161
+last_messages:
+  description:
+    - The last 12 lines the unit logged in its current (or last) run, oldest first; after a failed start they hold
+      dhcpd's own reason (for example C(No subnet declaration for eth1 (10.0.0.2).) and
+      C(Not configured to listen on any interfaces!)). Empty when the journal was not read.
+  returned: always
+  type: list
+  elements: str
+  sample: ['Sending on   Socket/fallback/fallback-net', 'Server starting service.']
 waited:
   description: Seconds spent waiting for O(wait_for).
   returned: always
@@ -356,11 +365,21 @@ def _journal_access_hint():
         'systemd-journal or adm; use become)' % os.geteuid()
 
 
+LAST_MESSAGES = 12
+
+
+def last_messages(entries, count=LAST_MESSAGES):
+    """The text of the last ``count`` lines of the run: after a failed start, dhcpd's own reason."""
+    texts = [entry.get('MESSAGE') for entry in entries]
+    return [text for text in texts if isinstance(text, str) and text.strip()][-count:]
+
+
 def read_state(module):
     params = module.params
     source = params['source']
     result = {'journal_reader': None, 'invocation_id': None, 'service_active': None, 'service_state': None, 'pools': {}, 'journal_lines': 0,
-              'journal_suppressed': None, 'running': None, 'dhcpd_pids': [], 'not_running_reason': None, 'journal_problem': None}
+              'journal_suppressed': None, 'running': None, 'dhcpd_pids': [], 'not_running_reason': None, 'journal_problem': None,
+              'last_messages': []}
     journal = None
     suppressed = None
     # Whether dhcpd runs is asked whatever the source: a state read from a dead daemon's files is history.
@@ -397,6 +416,7 @@ def read_state(module):
                 result['journal_reader'] = reader
                 result['pools'] = journal['pools']
                 result['journal_lines'] = len(entries)
+                result['last_messages'] = last_messages(entries)
                 since = props.get('started_usec')
                 if since is None and entries:
                     # systemctl < 248 (no --timestamp=unix): one second before the run's first line

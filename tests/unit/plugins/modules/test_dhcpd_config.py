@@ -204,7 +204,8 @@ def test_no_change_does_not_run_dhcpd(lab):
     failed, result = full_write(lab, case)
 
     assert failed is False
-    assert result == {'changed': False, 'changed_files': [], 'rollback': {}, 'checked': False, 'dhcpd_warnings': []}
+    assert result == {'changed': False, 'changed_files': [], 'rollback': {}, 'checked': False, 'dhcpd_warnings': [],
+                      'failover_link_changed': False}
     lab.run_command.assert_not_called()
     assert lab.snapshot() == before
     assert dict((path, os.stat(path).st_mtime_ns) for path in before) == mtimes
@@ -562,3 +563,41 @@ def test_argument_spec():
     assert spec['key_path']['default'] == '/etc/dhcp/omapi-key.conf'
     assert spec['tmpdir']['default'] == '/etc/dhcp'
     assert spec['__kwargs']['supports_check_mode'] is True
+
+
+LAB_PRIMARY = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures', 'dhcpd_config', 'lab_primary.conf')
+
+
+def lab_primary():
+    with open(LAB_PRIMARY, encoding='utf-8') as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize('old, new, changed', [
+    ('    port 647;', '    port 847;', True),
+    ('    peer port 647;', '    peer port 847;', True),
+    ('    address 10.231.45.2;', '    address 10.231.45.12;', True),
+    ('    primary;', '    secondary;', True),
+    ('failover peer "mepair" {', 'failover peer "other" {', True),
+    ('    split 128;', '    split 200;', False),
+    ('    mclt 30;', '    mclt 60;', False),
+    ('default-lease-time 800;', 'default-lease-time 900;', False),
+])
+def test_failover_link_change_is_reported(lab, old, new, changed):
+    """A real dhcpd.conf the role wrote in the lab, and the same with one statement changed."""
+    deployed = lab_primary()
+    assert deployed.count(old) == 1
+    lab.deploy(config=deployed)
+    lab.run_command.return_value = (0, '', '')
+
+    failed, result = lab.run(content=deployed.replace(old, new))
+
+    assert failed is False
+    assert result['changed'] is True
+    assert result['failover_link_changed'] is changed
+
+
+def test_failover_links_of_the_lab_config():
+    assert dhcpd_config.failover_links(lab_primary()) == {'mepair': sorted([
+        ('primary', ''), ('address', '10.231.45.2'), ('port', '647'),
+        ('peer address', '10.231.45.3'), ('peer port', '647')])}

@@ -222,3 +222,15 @@ def test_python_systemd_reader_seeing_nothing_warns(host, capsys, monkeypatch, w
     assert len(warned) == 1 and 'journal not read' in warned[0]
     rc, result = run({'lease_file': leases, 'source': 'journald'}, capsys)
     assert result['failed'] and 'journald returned no entries' in result['msg']
+
+
+def test_last_messages_of_a_failed_start_hold_dhcpd_reason():
+    """A real failed start (see the fixture README): the reason is among the last lines, blank lines are not."""
+    entries = [json.loads(line) for line in read('11-failed-start.s.journal.json').splitlines()]
+    texts = [entry['MESSAGE'] for entry in entries]
+    got = state_info.last_messages(entries)
+    assert len(got) == state_info.LAST_MESSAGES
+    assert "Can't open lease database /nonexistent/dhcpd.leases: No such file or directory --" in got
+    assert all(text.strip() for text in got)
+    assert got[-1] == [text for text in texts if text.strip()][-1]
+    assert got == [text for text in texts if text.strip()][-state_info.LAST_MESSAGES:]
