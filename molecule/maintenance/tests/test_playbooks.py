@@ -92,9 +92,9 @@ def network_of(container):
 
 def assert_network_unchanged(before, container, when):
     after = network_of(container)
+    diff = difflib.unified_diff(before.splitlines(True), after.splitlines(True), "before", "after")
     assert after == before, "expected %s's addresses, routes and resolv.conf unchanged by %s, saw:\n%s" % (
-        container, when, "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
-                                                       "before", "after")))
+        container, when, "".join(diff))
 
 
 def dhcpd_pids(container):
