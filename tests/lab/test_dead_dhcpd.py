@@ -14,7 +14,9 @@ Network dhcpf-h12 (10.231.60.0/24), containers dhcpf-h12-p and dhcpf-h12-s.
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import re
 import time
 
@@ -94,7 +96,7 @@ def lab(lab_image, tmp_path_factory):
     variables = dict(PAIR_VARS, dhcp_failover_omapi_key_dir=str(tmp / 'keys'))
     inventory = tmp / 'inventory.yml'
     inventory.write_text(yaml.safe_dump(pair.inventory(pair='h12', pair_vars=variables, host_vars=HOST_VARS)))
-    pair.tmp, pair.inventory_path, pair.key_file = tmp, str(inventory), str(tmp / 'keys' / 'h12.omapi_key')
+    pair.tmp, pair.inventory_path = tmp, str(inventory)
     try:
         yield pair
     finally:
@@ -149,7 +151,9 @@ def test_killed_primary_is_never_normal_and_site_brings_it_back(lab):
     assert status['pairs'][0]['normal'] is False and status['all_normal'] is False
 
     # recover on the lone survivor is refused, and dhcpd did not move
-    rc, output = playbook(lab, RECOVER_SURVIVOR, '-e', 'key_file=%s' % lab.key_file)
+    # the controller's copy the role keeps: PAIR-ID.KEYNAME (ID from the pair's hosts and addresses)
+    key_file, = glob.glob(os.path.join(str(lab.tmp), 'keys', 'h12-*.omapi_key'))
+    rc, output = playbook(lab, RECOVER_SURVIVOR, '-e', 'key_file=%s' % key_file)
     assert rc != 0 and 'refusing to move from communications-interrupted to recover' in output, output
     assert current_run_moves(lab, 's')[-1] == ('normal', 'communications-interrupted')
 

@@ -207,7 +207,8 @@ OMAPI_READ = """
         peer: dhcp-failover
         state: shutdown
         key_name: omapi_key
-        key_secret: "{{ lookup('ansible.builtin.file', dhcp_failover_omapi_key_dir ~ '/office.omapi_key') }}"
+        # the controller's copy the role keeps: PAIR-ID.KEYNAME (ID from the pair's hosts and addresses)
+        key_secret: "{{ lookup('ansible.builtin.file', lookup('ansible.builtin.fileglob', dhcp_failover_omapi_key_dir ~ '/office-*.omapi_key')) }}"
       check_mode: true
       register: omapi
     - name: Show it
