@@ -274,6 +274,7 @@ def _host_part(check, params, facts, facts_required=False):
         'interfaces': list(interfaces),
         'interfaces_default': interfaces_default,
         'network': network,
+        'interface_types': dict((name, (facts.get(name) or {}).get('type')) for name in (network or {})),
         'firewall': {
             'enabled': bool(params['dhcp_failover_firewall_enabled']),
             'extra_omapi_sources': _sources(check, 'dhcp_failover_firewall_extra_omapi_sources',
@@ -580,6 +581,15 @@ def _addresses_text(addresses):
     return ', '.join(str(item) for item in addresses) or 'no IPv4 address'
 
 
+# The interface types of Ansible's network facts (/sys/class/net/IF/type, bridges and bonds named as such)
+# that dhcpd's Linux packet filter accepts: its get_hw_addr() (common/lpf.c) takes ARPHRD_ETHER, IEEE 802
+# and FDDI and stops with log_fatal("Unsupported device type %ld for \"%s\"") on anything else, such as
+# a tun device (type 65534, facts "unknown"), ppp, or InfiniBand. Seen in the lab: a tun interface with an
+# address on a declared subnet passes `dhcpd -t`, and dhcpd then exits with
+#   Unsupported device type 65534 for "rolltun0"
+LISTENABLE_TYPES = frozenset(('ether', 'bridge', 'bonding'))
+
+
 def _check_interfaces(check, part, subnets):
     """Every interface dhcpd listens on exists, carries IPv4 and is on a declared subnet."""
     network = part['network']
@@ -592,6 +602,11 @@ def _check_interfaces(check, part, subnets):
                        '"No subnet declaration for %s (no IPv4 addresses)." and not serve on it, and with no '
                        'other interface exit with "Not configured to listen on any interfaces!"'
                        % (name, ', '.join(sorted(network)), name))
+        kind = part.get('interface_types', {}).get(key)
+        if kind is not None and kind not in LISTENABLE_TYPES:
+            check.fail(variable, 'interface %s is of type %s; dhcpd listens only on Ethernet-type interfaces '
+                       '(Ethernet, VLAN, bridge, bond) and would exit at start with "Unsupported device type ... '
+                       'for \"%s\"" (dhcpd -t does not look at interfaces)' % (name, kind, name))
         if not network[key]:
             check.fail(variable, 'interface %s has no IPv4 address; dhcpd would log "No subnet declaration '
                        'for %s (no IPv4 addresses)." and not serve on it' % (name, name))

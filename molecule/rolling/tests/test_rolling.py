@@ -10,12 +10,13 @@ dhcp.failover.site``/``maintenance`` against the installed collection):
 1. A change that needs a restart (default-lease-time 600 -> 900) while a client asks for a new
    lease every 0.5 s: every request is answered, and the peers restart one at a time - the second
    peer's restart begins only after the first peer's new dhcpd has logged its move to normal.
-2. A change on one peer that ``dhcpd -t`` accepts but dhcpd refuses at start: the secondary listens
-   also on a point-to-point tun interface (a VPN's) that carries an address in the pair's subnet;
-   dhcpd exits with ``Unsupported device type 65534 for "rolltun0"`` (its packet-socket code
-   knows Ethernet-like devices only). That peer is rolled back (its files as before) and serves
-   again, the other peer is never restarted, clients are answered throughout, and the run fails
-   naming the host and dhcpd's reason.
+2. A change that ``dhcpd -t`` accepts but dhcpd refuses at start: a raw global statement
+   ``lease-file-name "/nonexistent/dhcpd.leases";`` for the pair (dhcpd exits with ``Can't open lease
+   database /nonexistent/dhcpd.leases``). The secondary restarts first, meets the fault and is
+   rolled back (its files as before) and serves again; the primary is never written nor restarted,
+   clients are answered throughout, and the run fails naming the host and dhcpd's reason. (A tun
+   interface, dhcpd's "Unsupported device type", is refused before any change since the pre-checks
+   read interface types, so it no longer reaches a restart.)
 3. An interface that does not exist on one peer (its only one, so dhcpd would exit with "Not
    configured to listen on any interfaces!"): refused before any host changes.
 4. A second controller (another HOME: no local key store, no OMAPI secret variable) runs site: no
@@ -38,11 +39,9 @@ from rolling_lab import (
     run_playbook, sh, timeline,
 )
 
-TUN = "rolltun0"
-# On the secondary's tun: an address in the pair's subnet (outside the pool), so that the
-# interface is "up with an IPv4 address on the served network" to any check made before the change.
-TUN_ADDRESS = "10.231.44.20/32"
-DHCPD_REASON = 'Unsupported device type'
+# A statement dhcpd -t accepts (it opens no lease file) and dhcpd refuses at start.
+BAD_LEASE_FILE = "/nonexistent/dhcpd.leases"
+DHCPD_REASON = "Can't open lease database %s" % BAD_LEASE_FILE
 
 
 def same_process(one, other):
@@ -150,30 +149,26 @@ def test_1_config_change_under_load_restarts_one_peer_at_a_time(figures):
 
 
 def test_2_restart_failure_on_one_peer_is_rolled_back(figures):
-    sh(SECONDARY, "mkdir -p /dev/net && { [ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200; } && "
-                  "ip tuntap add dev %s mode tun && ip addr add %s dev %s && ip link set %s up"
-       % (TUN, TUN_ADDRESS, TUN, TUN))
-    try:
-        before, files_before = processes(), all_checksums()
-        assert all(before.values()), "expected dhcpd running on both peers; saw %s" % describe(before)
-        secret = omapi_secret()
-        override = host_override("tun", SECONDARY, {"dhcp_failover_interfaces": ["eth0", TUN]})
-        start = time.time()
+    before, files_before = processes(), all_checksums()
+    assert all(before.values()), "expected dhcpd running on both peers; saw %s" % describe(before)
+    secret = omapi_secret()
+    raw = {"dhcp_failover_raw_global": 'lease-file-name "%s";' % BAD_LEASE_FILE}
+    override = host_override("bad-lease-file", SECONDARY, raw)
+    override.write_text(json.dumps({"all": {"hosts": {host: raw for host in SERVERS}}}, indent=1) + "\n")
+    start = time.time()
 
-        def until_secondary_serves(load, run):
-            # The client's view of "serves again": a request asked after the run answered by the secondary.
-            if processes()[SECONDARY] is not None:
-                load.wait_for_answers(1, timeout=30, since=run.ended, host=SECONDARY)
-            load.wait_for_answers(4, timeout=30, since=run.ended)
+    def until_secondary_serves(load, run):
+        # The client's view of "serves again": a request asked after the run answered by the secondary.
+        if processes()[SECONDARY] is not None:
+            load.wait_for_answers(1, timeout=30, since=run.ended, host=SECONDARY)
+        load.wait_for_answers(4, timeout=30, since=run.ended)
 
-        run, records, problems = run_under_load(2, *GOOD_VARS, inventories=[override], after_run=until_secondary_serves)
-        after, files_after = processes(), all_checksums()
-        journals = {host: journal(host, start) for host in SERVERS}
-    finally:
-        sh(SECONDARY, "ip link del %s" % TUN, check=False)
+    run, records, problems = run_under_load(2, *GOOD_VARS, inventories=[override], after_run=until_secondary_serves)
+    after, files_after = processes(), all_checksums()
+    journals = {host: journal(host, start) for host in SERVERS}
     load = load_figures(records)
     figures["rollback"] = result = dict(load, site_rc=run.rc, site_seconds=run.seconds,
-                                        fault="secondary also listens on %s (tun, %s)" % (TUN, TUN_ADDRESS))
+                                        fault='the pair gets lease-file-name "%s" (dhcpd -t accepts it)' % BAD_LEASE_FILE)
 
     reason = first_line(journals[SECONDARY], DHCPD_REASON)
     secondary_back = moved_to(journals[SECONDARY], after[SECONDARY].pid, "normal") if after[SECONDARY] else None

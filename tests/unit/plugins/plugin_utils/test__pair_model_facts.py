@@ -358,3 +358,22 @@ def test_address_reserved_twice():
         reservation('scanner', '52:54:00:12:34:57', '10.231.41.20')])
     refused(hostvars, pairs, 'refuse', 'p', 'dhcp_failover_reservations[1].address',
             'address 10.231.41.20 is reserved twice (also by dhcp_failover_reservations[0])')
+
+
+# ---------------------------------------------------------------------------------------------
+# an interface type dhcpd cannot listen on (lpf.c get_hw_addr: "Unsupported device type")
+
+TUN_NET = subnet('10.231.45.0')
+
+
+def test_tun_interface_is_refused():
+    hostvars, pairs = lab_pair(fixtures={'p': 'p_tun_partner', 's': 's_tun'}, dhcp_failover_subnets=[copy.deepcopy(TUN_NET)])
+    hostvars['s']['dhcp_failover_interfaces'] = ['eth0', 'rolltun0']
+    refused(hostvars, pairs, 'refuse', 's', 'dhcp_failover_interfaces[1]', 'interface rolltun0 is of type tunnel',
+            'Unsupported device type', play_hosts=['p', 's'])
+
+
+def test_host_with_a_tun_interface_passes_when_dhcpd_does_not_listen_on_it():
+    hostvars, pairs = lab_pair(fixtures={'p': 'p_tun_partner', 's': 's_tun'}, dhcp_failover_subnets=[copy.deepcopy(TUN_NET)])
+    info = derive_pair(hostvars, pairs, 's', play_hosts=['p', 's'])
+    assert (info['interfaces'], info['address']) == (['eth0'], '10.231.45.3')
