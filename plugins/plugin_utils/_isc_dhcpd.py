@@ -25,6 +25,8 @@ VARIABLES = (
     'dhcp_failover_peer_name', 'dhcp_failover_split', 'dhcp_failover_hba', 'dhcp_failover_mclt',
     'dhcp_failover_max_response_delay', 'dhcp_failover_max_unacked_updates',
     'dhcp_failover_load_balance_max_seconds', 'dhcp_failover_auto_partner_down',
+    'dhcp_failover_max_lease_misbalance', 'dhcp_failover_max_lease_ownership',
+    'dhcp_failover_min_balance', 'dhcp_failover_max_balance',
     'dhcp_failover_omapi_enabled', 'dhcp_failover_omapi_port', 'dhcp_failover_omapi_key_name',
     'dhcp_failover_omapi_algorithm', 'dhcp_failover_omapi_secret', 'dhcp_failover_ddns_update_style',
     'dhcp_failover_authoritative', 'dhcp_failover_ping_check', 'dhcp_failover_raw_global',
@@ -39,7 +41,23 @@ BOUNDS = {
     'dhcp_failover_load_balance_max_seconds': (1, None),
     'dhcp_failover_auto_partner_down': (0, None),
     'dhcp_failover_omapi_port': (1, 65535),
+    # dhcpd reads these with atoi() into unsigned 32-bit fields (confpars.c) and replaces 0 by its
+    # default, so 0 never means 0; the percentages are of a pool's free + backup leases.
+    'dhcp_failover_max_lease_misbalance': (1, 100),
+    'dhcp_failover_max_lease_ownership': (1, 100),
+    'dhcp_failover_min_balance': (1, 2147483647),
+    'dhcp_failover_max_balance': (1, 2147483647),
 }
+# The pool-balance statements of the failover peer block, with dhcpd's values when one is not
+# written (includes/failover.h, 4.4.3-P1).  Each server balances its own side of every pool with
+# its own values (failover.c, dhcp_failover_pool_dobalance); nothing of them crosses the failover
+# link, so the role writes them on both peers.
+POOL_BALANCE = (
+    ('dhcp_failover_max_lease_misbalance', 'max-lease-misbalance', 15),
+    ('dhcp_failover_max_lease_ownership', 'max-lease-ownership', 10),
+    ('dhcp_failover_min_balance', 'min-balance', 60),
+    ('dhcp_failover_max_balance', 'max-balance', 3600),
+)
 
 
 def settings(check, pair, params, description):
@@ -77,6 +95,7 @@ def settings(check, pair, params, description):
                 check.fail('dhcp_failover_omapi_port', 'OMAPI port %d is also the failover port of %s'
                            % (omapi['port'], host))
     raw_global = params.get('dhcp_failover_raw_global') or ''
+    balance = pool_balance(check, params)
     return {
         'peer_name': peer_name,
         'split': 256 if mode == 'hot_standby' else (DEFAULT_SPLIT if split is None else split),
@@ -86,12 +105,48 @@ def settings(check, pair, params, description):
         'max_unacked_updates': params['dhcp_failover_max_unacked_updates'],
         'load_balance_max_seconds': params['dhcp_failover_load_balance_max_seconds'],
         'auto_partner_down': params['dhcp_failover_auto_partner_down'],
+        'pool_balance': balance,
         'omapi': omapi,
         'authoritative': bool(params['dhcp_failover_authoritative']),
         'ping_check': bool(params['dhcp_failover_ping_check']),
         'ddns_update_style': params['dhcp_failover_ddns_update_style'],
         'raw_global': raw_global,
     }
+
+
+def pool_balance(check, params):
+    """The pool-balance statements set for a pair, as [(keyword, value)] in dhcpd.conf order.
+
+    Unset ones are not written (dhcpd then uses its defaults).  Two combinations are refused
+    because dhcpd does not do what they say, compared with dhcpd's defaults where one side is unset:
+    an ownership above the misbalance (after each balance run the server still sees more than
+    the misbalance and logs `IMBALANCED pool`, its peer sends a POOLREQ at every run and is
+    answered `Got POOLREQ, answering negatively!`; measured in the lab), and a min-balance above
+    the max-balance (dhcpd schedules a run no later than max-balance seconds ahead, then moves it
+    to min-balance after the last run: min-balance wins).
+    """
+    value = dict((name, params.get(name)) for name, _keyword, _default in POOL_BALANCE)
+    effective = dict((name, default if value[name] is None else value[name])
+                     for name, _keyword, default in POOL_BALANCE)
+
+    def spell(name):
+        return '%d' % value[name] if value[name] is not None else "%d (dhcpd's default)" % effective[name]
+
+    ownership, misbalance = 'dhcp_failover_max_lease_ownership', 'dhcp_failover_max_lease_misbalance'
+    if (value[ownership] is not None or value[misbalance] is not None) and \
+            effective[ownership] > effective[misbalance]:
+        check.fail(ownership if value[ownership] is not None else misbalance,
+                   'max-lease-ownership %s is above max-lease-misbalance %s: after every balance run the '
+                   'server that keeps its share logs "IMBALANCED pool" and its peer asks for leases '
+                   '(POOLREQ) that it never gets; set dhcp_failover_max_lease_misbalance to at least '
+                   'dhcp_failover_max_lease_ownership' % (spell(ownership), spell(misbalance)))
+    low, high = 'dhcp_failover_min_balance', 'dhcp_failover_max_balance'
+    if (value[low] is not None or value[high] is not None) and effective[low] > effective[high]:
+        check.fail(low if value[low] is not None else high,
+                   'min-balance %s is above max-balance %s: dhcpd never balances sooner than min-balance '
+                   'seconds after its last run, so max-balance would not be kept; set '
+                   'dhcp_failover_min_balance at most dhcp_failover_max_balance' % (spell(low), spell(high)))
+    return [(keyword, value[name]) for name, keyword, _default in POOL_BALANCE if value[name] is not None]
 
 
 # ---------------------------------------------------------------------------------------------
