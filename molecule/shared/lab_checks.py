@@ -2,7 +2,13 @@
 
 Shared by every scenario's tests/conftest.py (imported, never copied). The helpers drive real
 clients (ISC dhclient, busybox udhcpc) inside a client container, read the servers' journald and
-leases files, and ask the collection's own dhcp.failover.state_info / dhcp.failover.state modules.
+leases files, and change states with the collection's dhcp.failover.state module.
+
+The oracle is not the collection: whether dhcpd runs is the dhcpd process (`pidof dhcpd` and
+/proc), not `systemctl is-active` (Debian's LSB unit stays `active (exited)` after kill -9); which
+failover state a server is in is read from the raw journal of the unit's current run (its
+InvocationID), never from dhcp.failover.state_info, so lines of an earlier run cannot satisfy a
+check and a dead dhcpd has no state.
 
 Every helper that waits polls a state until a deadline: no fixed sleeps. Every failed check raises
 AssertionError saying what was expected and what was seen.
@@ -229,8 +235,22 @@ def first_attempt_offers(client, prefix, count, pool):
 # Servers
 
 
-def service_active(server):
-    return server.run(f"systemctl is-active {UNIT}").stdout.strip()
+def dhcpd_running(server):
+    """Is a dhcpd process alive on SERVER (not a zombie, not stopped)? Judged by the process."""
+    res = server.run(
+        "for p in $(pidof dhcpd); do s=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null) && "
+        "case $s in Z|X|T|t) ;; *) echo $p ;; esac; done"
+    )
+    return bool(res.stdout.split())
+
+
+def assert_dhcpd_running(server, running=True):
+    seen = dhcpd_running(server)
+    assert seen == running, (
+        f"expected dhcpd {'running' if running else 'not running'} on {server.backend.host} (pidof dhcpd, /proc); "
+        f"saw pidof: {server.run('pidof dhcpd').stdout.strip()!r}, "
+        f"unit: {server.run(f'systemctl show -p ActiveState -p SubState {UNIT}').stdout.split()}"
+    )
 
 
 def dhcpd_test(server, config=CONFIG):
@@ -238,12 +258,27 @@ def dhcpd_test(server, config=CONFIG):
     return server.run(f"dhcpd -t -cf {config}")
 
 
-def journal(server, grep=None):
-    """dhcpd's journald lines (unit isc-dhcp-server), optionally filtered by a fixed string."""
-    lines = server.run(f"journalctl -u {UNIT} --no-pager -o cat").stdout.splitlines()
+def invocation_id(server):
+    run = server.run(f"systemctl show -p InvocationID --value {UNIT}").stdout.strip()
+    assert run, f"expected {UNIT} on {server.backend.host} to have an InvocationID (a current run)"
+    return run
+
+
+def journal(server, grep=None, since=None):
+    """dhcpd's journald lines of the unit's CURRENT run (its InvocationID), optionally only those
+    after SINCE (a `date +%s.%N` of the server) and filtered by a fixed string."""
+    command = f"journalctl -u {UNIT} --no-pager -o cat _SYSTEMD_INVOCATION_ID={invocation_id(server)}"
+    if since is not None:
+        command += f" --since @{since}"
+    lines = server.run(command).stdout.splitlines()
     if grep is not None:
         lines = [line for line in lines if grep in line]
     return lines
+
+
+def server_now(server):
+    """The server's clock, for journal(since=...)."""
+    return server.check_output("date +%s.%N").strip()
 
 
 def leases_file(server, path=LEASES):
@@ -275,38 +310,57 @@ def wait_for_lease(server, lease, states=("active",), timeout=30):
         time.sleep(0.5)
 
 
+_MOVE = re.compile(r"failover peer (\S+): (I|peer) moves? from (\S+) to (\S+)")
+
+
+def journal_state(server, peer):
+    """SERVER's own and its partner's failover state for PEER, from the raw journal of the
+    current run: the last `I move from A to B` / `peer moves from A to B` lines. None = not logged
+    in this run. Also `running`: the dhcpd process, and `lines`: the state lines seen."""
+    me = partner = None
+    lines = []
+    for line in journal(server, f"failover peer {peer}: "):
+        move = _MOVE.search(line)
+        if move and move.group(1) == peer:
+            lines.append(line)
+            if move.group(2) == "I":
+                me = move.group(4)
+            else:
+                partner = move.group(4)
+    return {"my_state": me, "partner_state": partner, "running": dhcpd_running(server), "lines": lines}
+
+
 def failover_state(server, peer, wait_for=None, timeout=60):
-    """dhcp.failover.state_info on SERVER for PEER, optionally waiting for its own state."""
-    args = {"peer": peer}
-    if wait_for:
-        args["wait_for"] = list(wait_for) if not isinstance(wait_for, str) else [wait_for]
-        args["timeout"] = timeout
-    try:
-        result = server.ansible("dhcp.failover.state_info", json.dumps(args), check=False)
-    except AnsibleException as exc:
-        raise AssertionError(
-            f"expected {server.backend.host} to reach {wait_for} for peer {peer} within {timeout}s; "
-            f"dhcp.failover.state_info said: {exc.result.get('msg')}"
-        ) from None
-    peers = result.get("peers") or {}
-    assert peer in peers, (
-        f"expected state_info on {server.backend.host} to report peer {peer}; saw peers {sorted(peers)} in {result}"
-    )
-    return peers[peer]
-
-
-def assert_states(server, peer, me, partner, timeout=60):
-    """Wait until SERVER is in state ME and reports its partner in state PARTNER."""
+    """SERVER's failover state for PEER (journal_state), optionally waiting until its own state is
+    one of WAIT_FOR with dhcpd running. Fails saying what the journal showed."""
+    wanted = [wait_for] if isinstance(wait_for, str) else wait_for
     deadline = time.monotonic() + timeout
     while True:
-        remaining = max(1, int(deadline - time.monotonic()))
-        state = failover_state(server, peer, wait_for=[me], timeout=remaining)
-        if state["my_state"] == me and state["partner_state"] == partner:
+        state = journal_state(server, peer)
+        if not wanted or (state["running"] and state["my_state"] in wanted):
             return state
         if time.monotonic() > deadline:
             raise AssertionError(
-                f"expected {server.backend.host} to report {me}/{partner} (me/partner) for {peer} "
-                f"within {timeout}s; saw {state['my_state']}/{state['partner_state']}"
+                f"expected {server.backend.host} to reach {wanted} for peer {peer} with dhcpd running within "
+                f"{timeout}s (raw journal of the current run); saw running={state['running']}, "
+                f"state lines {state['lines'][-4:]}"
+            )
+        time.sleep(1)
+
+
+def assert_states(server, peer, me, partner, timeout=60):
+    """Wait until SERVER's dhcpd runs, and its current run's journal says it moved to ME and its
+    partner moved to PARTNER."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = journal_state(server, peer)
+        if state["running"] and (state["my_state"], state["partner_state"]) == (me, partner):
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"expected {server.backend.host} in {me}/{partner} (me/partner) for {peer} with dhcpd running "
+                f"within {timeout}s (raw journal of the current run); saw running={state['running']}, "
+                f"{state['my_state']}/{state['partner_state']}, lines {state['lines'][-4:]}"
             )
         time.sleep(1)
 
