@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import functools
+import struct
 
 import pytest
 
@@ -23,6 +24,22 @@ from ansible_collections.dhcp.failover.tests.unit.plugins.omapi_replay import lo
 def replay(monkeypatch):
     """``replay(name)`` replays recording NAME (tests/unit/plugins/omapi_replay.py)."""
     return functools.partial(start_replay, monkeypatch)
+
+
+def _answer_ints(recording, *names):
+    """The 4-byte integer values named NAMES in the server's recorded answers (raw bytes, last wins)."""
+    values = {}
+    for direction, data in recording['conversation']:
+        if direction == 'send':
+            continue
+        raw = binascii.unhexlify(data)
+        for name in names:
+            at = raw.find(struct.pack('!H', len(name)) + name.encode())
+            if at >= 0:
+                start = at + 2 + len(name)
+                assert raw[start:start + 4] == b'\x00\x00\x00\x04', (name, raw[start:start + 8])
+                values[name] = struct.unpack('!I', raw[start + 4:start + 8])[0]
+    return values
 
 
 def client_for(recording):
@@ -40,7 +57,9 @@ def test_get_in_normal(replay):
         'partner_state': 'normal', 'partner_state_since': '2026-11-24T15:55:02Z', 'partner_port': 647,
         'skew': 0, 'cur_unacked_updates': 0, 'max_response_delay': 30,
     }
-    assert state == recording['steps'][1]['result']
+    # Not the 'result' record.py stored (that is what this code decoded): the server's own bytes.
+    assert _answer_ints(recording, 'local-state', 'partner-state', 'mclt', 'local-stos') == {
+        'local-state': 2, 'partner-state': 2, 'mclt': 30, 'local-stos': 1795535702}  # 2 = normal (dhcpd's failover.h)
     assert 'partner_address' not in state
     assert recording['socket'].conversation == []
 
