@@ -32,8 +32,18 @@ def dhcpd(lab_image):
         docker('rm', '-f', CONTAINER, check=False)
 
 
-def test_every_example_host_is_covered():
-    assert len(INVENTORIES) >= 3 and len(CASES) >= 8
+def test_every_example_pair_is_covered():
+    """The documented examples are all found, and both peers of every pair of each are checked below
+    (a renamed or emptied example would otherwise just run fewer cases)."""
+    covered = {}
+    for inventory, host in CASES:
+        covered.setdefault(os.path.basename(os.path.dirname(inventory)), set()).add(host)
+    assert {'campus', 'hot_standby', 'load_balance'} <= set(covered), sorted(covered)
+    for inventory in INVENTORIES:
+        pairs = inventory_hostvars(inventory)[1]
+        assert pairs, '%s declares no pair under dhcp_failover' % inventory
+        for pair, hosts in pairs.items():
+            assert len(hosts) == 2 and set(hosts) <= covered[os.path.basename(os.path.dirname(inventory))], (pair, hosts)
 
 
 @pytest.mark.parametrize('inventory, host', CASES,
