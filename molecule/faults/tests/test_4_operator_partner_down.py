@@ -65,7 +65,7 @@ def test_interrupted_secondary_serves_only_its_backup_half(primary, secondary, c
     # come back to it and every one is used at least once (all its backup leases are then newer
     # than the primary's free ones, which partner-down allocates first once they are its own).
     granted = []
-    for _ in range(len(backup) + 5):
+    for _attempt in range(len(backup) + 5):
         lease = _new_client(client2, outage)
         if lease is not None:
             assert_served_by(lease, lab.secondary_address, " in communications-interrupted")
