@@ -33,7 +33,7 @@ SECRET = 'ZGhjcGYtd3JpdGUgbGFiIHRlc3Qga2V5IDE='
 OTHER_SECRET = 'ZGhjcGYtd3JpdGUgbGFiIHRlc3Qga2V5IDI='
 
 WRAPPER_SCRIPT = """#!/bin/sh
-# Logs each call (and what dhcpd printed) for tests/lab/test_dhcpd_config.py, then is dhcpd.
+# Logs each call (and what dhcpd printed) for tests/lab/test_dhcpd_config_on_host.py, then is dhcpd.
 echo "$*" >> %(calls)s
 /usr/sbin/dhcpd "$@" 2> %(printed)s
 rc=$?
@@ -73,7 +73,7 @@ PLAYBOOK = """
 
 def config(omapi=True, routers='10.231.43.254'):
     """A standalone server on the container's own network, as a person would write it."""
-    lines = ['# dhcpd.conf written by tests/lab/test_dhcpd_config.py', 'authoritative;', '']
+    lines = ['# dhcpd.conf written by tests/lab/test_dhcpd_config_on_host.py', 'authoritative;', '']
     if omapi:
         lines += ['include "%s";' % KEY_PATH, 'omapi-port 7911;', 'omapi-key omapi_key;', '']
     lines += ['subnet 10.231.43.0 netmask 255.255.255.0 {',
