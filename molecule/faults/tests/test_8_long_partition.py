@@ -184,5 +184,11 @@ def test_heal_both_normal_no_address_on_two_clients(primary, secondary, lab, par
                 owners.setdefault(address, set()).add(block["mac"])
         double = {a: macs for a, macs in owners.items() if len(macs) > 1}
         assert not double, f"expected no address bound to two clients on {server.backend.host}; saw {double}"
+    # Nor across the two files: an address active on both is bound to one client.
+    primary_file, secondary_file = files[lab.primary], files[lab.secondary]
+    split = {a: (x["mac"], secondary_file[a]["mac"]) for a, x in primary_file.items()
+             if x["binding_state"] == "active" and secondary_file.get(a, {}).get("binding_state") == "active"
+             and x["mac"] != secondary_file[a]["mac"]}
+    assert not split, f"expected an address active on both servers to be bound to the same client; saw {split}"
     print(f"after the heal both servers hold the {sum(len(x) for x in by_side.values())} partition leases "
           f"with the same MAC and end; states {sorted({x['binding_state'] for f in files.values() for x in f.values()})}")
