@@ -16,6 +16,7 @@ AssertionError saying what was expected and what was seen.
 
 from __future__ import annotations
 
+import calendar
 import collections
 import json
 import re
@@ -153,6 +154,26 @@ def dhclient_release(client, mac=None):
     return output
 
 
+def dhclient_renew(client, mac, timeout=20):
+    """The client identity MAC asks again for the lease it holds (dhclient -1 with its lease file
+    kept: INIT-REBOOT, a broadcast DHCPREQUEST for its address, as a rebooted or a rebinding client
+    does). Returns the Lease, whose `address` is what the server acknowledged."""
+    with _identity(client, mac) as (iface, mac):
+        files = _dhclient_files(iface, mac)
+        lease_file, pid_file = files.split()[1], files.split()[3]
+        res = _run(client, f"timeout {timeout} dhclient -v -1 {files} {iface}")
+        output = res.stdout + res.stderr
+        ack = _DHCLIENT_ACK.findall(output)
+        assert res.rc == 0 and ack, (
+            f"expected dhclient ({mac}) to get a DHCPACK for its lease within {timeout}s; saw rc {res.rc}:\n{output}"
+        )
+        options = dhclient_options(client, lease_file)
+        _run(client, f"kill $(cat {pid_file})")
+    address, server = ack[-1]
+    offered_by = [offerer for _offered, offerer in _DHCLIENT_OFFER.findall(output)]
+    return Lease("dhclient", mac, address, server, output.count("DHCPDISCOVER"), options, output, offered_by)
+
+
 def dhclient_options(client, lease_file="/var/lib/dhcp/dhclient.eth0.leases"):
     """Options of the latest lease dhclient stored in LEASE_FILE."""
     text = client.file(lease_file).content_string
@@ -164,14 +185,15 @@ def dhclient_options(client, lease_file="/var/lib/dhcp/dhclient.eth0.leases"):
 # udhcpc hands the lease to its script in the environment; this script prints what matters.
 _UDHCPC_SCRIPT = "/usr/local/sbin/udhcpc-report"
 _UDHCPC_SCRIPT_TEXT = """#!/bin/sh
-[ "$1" = bound ] && echo "bound ip=$ip serverid=$serverid router=$router dns=$dns domain=$domain"
+[ "$1" = bound ] && echo "bound ip=$ip serverid=$serverid router=$router dns=$dns domain=$domain lease=$lease"
 exit 0
 """
 
 
 def udhcpc_lease(client, mac=None, tries=2):
     """Get a lease with busybox udhcpc (a second, independent DHCP client implementation)."""
-    if not client.file(_UDHCPC_SCRIPT).exists:
+    script = client.file(_UDHCPC_SCRIPT)
+    if not script.exists or script.content_string != _UDHCPC_SCRIPT_TEXT:
         res = _run(
             client,
             f"printf %s {shlex.quote(_UDHCPC_SCRIPT_TEXT)} > {_UDHCPC_SCRIPT} && chmod 0755 {_UDHCPC_SCRIPT}",
@@ -276,23 +298,81 @@ def journal(server, grep=None, since=None):
     return lines
 
 
+def journal_entries(server, grep=None, since=None):
+    """Like journal(), with each line's journald timestamp: [(seconds since the epoch, line)]."""
+    command = f"journalctl -u {UNIT} --no-pager -o json _SYSTEMD_INVOCATION_ID={invocation_id(server)}"
+    if since is not None:
+        command += f" --since @{since}"
+    entries = []
+    for raw in server.run(command).stdout.splitlines():
+        entry = json.loads(raw)
+        message = entry.get("MESSAGE")
+        if isinstance(message, str) and (grep is None or grep in message):
+            entries.append((int(entry["__REALTIME_TIMESTAMP"]) / 1e6, message))
+    return entries
+
+
 def server_now(server):
     """The server's clock, for journal(since=...)."""
     return server.check_output("date +%s.%N").strip()
 
 
-def leases_file(server, path=LEASES):
-    """The server's leases database: address -> the latest block for it (dhcpd appends)."""
+_LEASE_TIME = re.compile(r"^\s*(starts|ends|tstp|tsfp|atsfp|cltt) (?:\d (\S+ \S+)|(never));", re.M)
+
+
+def _lease_fields(body):
+    """A lease block's binding state, MAC and times (seconds since the epoch; dhcpd writes UTC,
+    'never' is None)."""
+    state = re.search(r"^\s*binding state (\S+);", body, re.M)
+    rewind = re.search(r"^\s*rewind binding state (\S+);", body, re.M)
+    mac = re.search(r"hardware ethernet (\S+);", body)
+    fields = {
+        "binding_state": state.group(1) if state else None,
+        "rewind_binding_state": rewind.group(1) if rewind else None,
+        "mac": mac.group(1) if mac else None,
+    }
+    for name, stamp, _never in _LEASE_TIME.findall(body):
+        fields[name] = calendar.timegm(time.strptime(stamp, "%Y/%m/%d %H:%M:%S")) if stamp else None
+    return fields
+
+
+def lease_blocks(server, path=LEASES):
+    """Every lease block of the server's leases database, in file order: [(address, fields)].
+    dhcpd appends a block on each change of a lease (the file is rewritten only at start-up and
+    hourly), so this is also each lease's recent history."""
     text = server.file(path).content_string
-    leases = {}
-    for address, body in _LEASE_BLOCK.findall(text):
-        state = re.search(r"^\s*binding state (\S+);", body, re.M)
-        mac = re.search(r"hardware ethernet (\S+);", body)
-        leases[address] = {
-            "binding_state": state.group(1) if state else None,
-            "mac": mac.group(1) if mac else None,
-        }
-    return leases
+    return [(address, _lease_fields(body)) for address, body in _LEASE_BLOCK.findall(text)]
+
+
+def leases_file(server, path=LEASES):
+    """The server's leases database: address -> the latest block for it (dhcpd appends).
+    Each value has binding_state, rewind_binding_state, mac and the times the block has (starts,
+    ends, tstp, tsfp, atsfp, cltt; seconds since the epoch)."""
+    return dict(lease_blocks(server, path))
+
+
+def own_half(server, mine, pool):
+    """The addresses SERVER may hand to a new client without its partner (server/failover.c
+    lease_mine_to_reallocate): leases in its own allocatable state MINE (the primary's `free`, the
+    secondary's `backup`), and expired or released ones whose last state the partner acknowledged
+    (`rewind binding state`) was MINE. An address of the POOL range (first, last) with no block in
+    the file is `free` (server/mdb.c new_address_range), so the primary's."""
+    leases = leases_file(server)
+    own = {
+        address for address, x in leases.items()
+        if x["binding_state"] == mine
+        or (x["binding_state"] in ("expired", "released") and x["rewind_binding_state"] == mine)
+    }
+    if mine == "free":
+        prefix = pool[0].rsplit(".", 1)[0]
+        first, last = (int(address.rsplit(".", 1)[1]) for address in pool)
+        own |= {f"{prefix}.{n}" for n in range(first, last + 1)} - set(leases)
+    return own
+
+
+def server_clock(server):
+    """The server's clock in seconds since the epoch (float)."""
+    return float(server_now(server))
 
 
 def wait_for_lease(server, lease, states=("active",), timeout=30):
@@ -310,16 +390,51 @@ def wait_for_lease(server, lease, states=("active",), timeout=30):
         time.sleep(0.5)
 
 
+def wait_for_settled_lease(servers, lease, timeout=60):
+    """Wait until both SERVERS' leases files hold LEASE's address for LEASE's MAC with the same end,
+    in the state dhcpd gives such a lease now, the same on both:
+
+    - its end still ahead (server clock): `active`;
+    - its end passed: `free` or `backup`. dhcpd's pool timer moves an ended active lease to
+      `expired` (server/mdb.c pool_timer); when the partner acknowledges that update, both set it
+      to `free` (server/failover.c dhcp_failover_process_bind_ack), and the primary hands the
+      leases of the secondary's clients (load balancing hash) and the pool rebalance hands others
+      on to `backup`. `expired` is the transition, not a settled state of a normal pair; the MAC
+      and the end stay in the block, so the binding that reached the partner is still visible.
+
+    Returns {host: block}. Fails saying what each file held."""
+    deadline = time.monotonic() + timeout
+    while True:
+        blocks = {server.backend.host: leases_file(server).get(lease.address) or {} for server in servers}
+        now = max(server_clock(server) for server in servers)
+        ends = {block.get("ends") for block in blocks.values()}
+        states = {block.get("binding_state") for block in blocks.values()}
+        macs = {block.get("mac") for block in blocks.values()}
+        if macs == {lease.mac} and len(ends) == 1 and len(states) == 1:
+            (end,), (state,) = ends, states
+            expected = ("active",) if end is None or end > now else ("free", "backup")
+            if state in expected:
+                return blocks
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"expected both servers to hold {lease.address} for {lease.mac} with the same end, active until "
+                f"that end and then free or backup (the partner's acknowledgement of the expiry), within {timeout}s; "
+                f"saw {blocks} at {now:.0f}"
+            )
+        time.sleep(0.5)
+
+
 _MOVE = re.compile(r"failover peer (\S+): (I|peer) moves? from (\S+) to (\S+)")
 
 
-def journal_state(server, peer):
+def journal_state(server, peer, since=None):
     """SERVER's own and its partner's failover state for PEER, from the raw journal of the
     current run: the last `I move from A to B` / `peer moves from A to B` lines. None = not logged
-    in this run. Also `running`: the dhcpd process, and `lines`: the state lines seen."""
+    in this run (or after SINCE, a server_now() value, when given). Also `running`: the dhcpd
+    process, and `lines`: the state lines seen."""
     me = partner = None
     lines = []
-    for line in journal(server, f"failover peer {peer}: "):
+    for line in journal(server, f"failover peer {peer}: ", since=since):
         move = _MOVE.search(line)
         if move and move.group(1) == peer:
             lines.append(line)
@@ -330,13 +445,14 @@ def journal_state(server, peer):
     return {"my_state": me, "partner_state": partner, "running": dhcpd_running(server), "lines": lines}
 
 
-def failover_state(server, peer, wait_for=None, timeout=60):
+def failover_state(server, peer, wait_for=None, timeout=60, since=None):
     """SERVER's failover state for PEER (journal_state), optionally waiting until its own state is
-    one of WAIT_FOR with dhcpd running. Fails saying what the journal showed."""
+    one of WAIT_FOR with dhcpd running (judged only on lines after SINCE when given). Fails saying
+    what the journal showed."""
     wanted = [wait_for] if isinstance(wait_for, str) else wait_for
     deadline = time.monotonic() + timeout
     while True:
-        state = journal_state(server, peer)
+        state = journal_state(server, peer, since)
         if not wanted or (state["running"] and state["my_state"] in wanted):
             return state
         if time.monotonic() > deadline:
@@ -348,12 +464,12 @@ def failover_state(server, peer, wait_for=None, timeout=60):
         time.sleep(1)
 
 
-def assert_states(server, peer, me, partner, timeout=60):
-    """Wait until SERVER's dhcpd runs, and its current run's journal says it moved to ME and its
-    partner moved to PARTNER."""
+def assert_states(server, peer, me, partner, timeout=60, since=None):
+    """Wait until SERVER's dhcpd runs, and its current run's journal (after SINCE when given) says
+    it moved to ME and its partner moved to PARTNER."""
     deadline = time.monotonic() + timeout
     while True:
-        state = journal_state(server, peer)
+        state = journal_state(server, peer, since)
         if state["running"] and (state["my_state"], state["partner_state"]) == (me, partner):
             return state
         if time.monotonic() > deadline:
@@ -454,6 +570,32 @@ def partition(server, peer_address, port=FAILOVER_PORT):
     )
     res = server.run(f"printf '%s\\n' {shlex.quote(rules)} | nft -f -")
     assert res.rc == 0, f"expected nft to load the partition rules; saw rc {res.rc}: {res.stderr}"
+
+
+_SIDE_TABLE = "dhcpf_side"
+
+
+def drop_dhcp_replies(server, mac_prefix):
+    """SERVER's DHCP replies to clients whose MAC (chaddr) starts with 02:MAC_PREFIX are dropped on
+    the way out, unicast or broadcast (a NAK is broadcast), by nftables on the netdev egress hook of
+    eth0: dhcpd sends through a packet socket, which the ip/inet hooks never see, but egress does.
+    The rule matches the BOOTP chaddr field (UDP payload offset 28). Those clients then reach only
+    the other server, while SERVER still hears them. Undo with allow_dhcp_replies()."""
+    rules = (
+        f"table netdev {_SIDE_TABLE} {{\n"
+        f"  chain egress {{\n"
+        f"    type filter hook egress device eth0 priority 0;\n"
+        f"    udp sport 67 @th,288,16 0x02{mac_prefix:02x} drop\n"
+        f"  }}\n"
+        f"}}"
+    )
+    res = server.run(f"printf '%s\\n' {shlex.quote(rules)} | nft -f -")
+    assert res.rc == 0, f"expected nft to load the egress rule on {server.backend.host}; saw rc {res.rc}: {res.stderr}"
+
+
+def allow_dhcp_replies(server):
+    res = server.run(f"nft delete table netdev {_SIDE_TABLE}")
+    assert res.rc == 0, f"expected nft to delete the egress table; saw rc {res.rc}: {res.stderr}"
 
 
 def heal(server):
