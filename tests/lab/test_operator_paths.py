@@ -8,7 +8,7 @@ one server, serial: 1, and status/drill/maintenance limited to one pair.
 
 Two pairs, each on its own network: opa (dhcpf-opfix-a, 10.231.54.0/24) and opb (dhcpf-opfix-b,
 10.231.55.0/24). The servers start bare for this collection: isc-dhcp-server, python3-systemd,
-python3-pypureomapi and nftables are purged and the apt index emptied; the role installs them from
+python3-pypureomapi, nftables and python3-apt are purged and the apt index emptied; the role installs them from
 a local apt repository (the .deb files fetched on the host with apt-get download, indexed with
 dpkg-scanpackages, copied into each container as a file: source), as a site with its own mirror.
 Ansible connects as the user `ops` (passwordless sudo) and every run passes -b. opb's servers have
@@ -30,7 +30,6 @@ Tests run in file order on one module-scoped lab; each leaves both pairs normal.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -42,9 +41,10 @@ from conftest import LabPair, docker, recap, run_playbook
 
 PAIRS = {'opa': ('dhcpf-opfix-a', '10.231.54'), 'opb': ('dhcpf-opfix-b', '10.231.55')}
 MCLT = 30
-BARE = 'isc-dhcp-server python3-systemd python3-pypureomapi nftables'
+# python3-apt too: a bare Debian host lacks it (package_facts needs it; the apt module installs it)
+BARE = 'isc-dhcp-server python3-systemd python3-pypureomapi nftables python3-apt'
 MIRROR_PACKAGES = ('isc-dhcp-server', 'python3-systemd', 'python3-pypureomapi', 'nftables', 'libnftables1',
-                   'libnftnl11', 'sudo')
+                   'libnftnl11', 'python3-apt', 'sudo')
 SERIAL_PLAY = """
 - name: Roll the role one server at a time
   hosts: dhcp_failover
@@ -338,3 +338,17 @@ def test_without_become_the_cause_is_shown(lab):
     assert result.returncode != 0
     assert 'the output has been hidden' not in result.stdout
     assert re.search(r'not readable|[Pp]ermission denied|run with become', result.stdout), result.stdout[-3000:]
+
+
+def test_a_controller_failure_under_no_log_shows_its_cause(lab):
+    """The OMAPI key lookup writes the new secret on the controller under no_log: a key directory
+    that cannot be made must fail with its cause, not "the output has been hidden"."""
+    files = {name: lab.files(name) for name in ('opa-p', 'opa-s')}
+    running = {name: lab.dhcpd(name) for name in ('opa-p', 'opa-s')}
+    result = lab.run('dhcp.failover.site', '--limit', 'opa', '-e', 'dhcp_failover_omapi_rotate=true',
+                     '-e', 'dhcp_failover_omapi_key_dir=/proc/no-such-dir/keys')
+    assert result.returncode != 0
+    assert 'the output has been hidden' not in result.stdout, result.stdout[-3000:]
+    assert re.search(r'fatal: .*/proc/no-such-dir/keys', result.stdout), result.stdout[-3000:]
+    assert {name: lab.files(name) for name in files} == files
+    assert {name: lab.dhcpd(name) for name in running} == running
