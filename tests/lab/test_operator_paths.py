@@ -15,9 +15,10 @@ Ansible connects as the user `ops` (passwordless sudo) and every run passes -b. 
 no dhcp_failover_address/interfaces in the inventory: they come from facts, so a run that needs
 them must contact opb's hosts, and one that must not (--limit opa) cannot hide it.
 
-The controller is in the inventory as `localhost` with a become executable that does not exist:
-any task that runs on the controller with become fails, so the runs with -b prove that the
-controller-side tasks (reports, the OMAPI key store) never use become.
+Not proven here: that the controller-side tasks (reports, the OMAPI key store) never use become.
+The controller runs as root in this lab, and a become from root to root on the local connection
+is not observable (tried: a localhost with a become executable that does not exist, and no sudo on
+the controller; the old playbooks' delegated report writes under -b still passed).
 
 Oracles, none of them the collection's own code: checksums of every file under /etc/dhcp and of
 the installed packages (which host changed), the dhcpd process (pidof, its start time from
@@ -91,11 +92,6 @@ class Lab:
                     'network': lab.prefix + '.0/24', 'routers': [lab.prefix + '.254'],
                     'pools': [{'ranges': [{'start': lab.prefix + '.100', 'end': lab.prefix + '.150'}]}]}]}}
         inventory = {
-            'all': {'hosts': {'localhost': {
-                'ansible_connection': 'local',
-                'ansible_python_interpreter': '{{ ansible_playbook_python }}',
-                # Any controller task run with become fails on this (issue 13, item 3).
-                'ansible_become_exe': '/nonexistent/sudo-on-the-controller'}}},
             'dhcp_failover': {'children': children},
         }
         with open(self.inventory_path, 'w', encoding='utf-8') as handle:
