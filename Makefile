@@ -57,8 +57,15 @@ $(REQ_STAMP): tests/requirements-dev.txt
 engine:
 	@scripts/ensure-docker.sh
 
-lab-image: engine
-	@mkdir -p build && lab/image/build.sh > build/lab-image.ref && echo "lab image: $$(cat build/lab-image.ref)"
+# Every image of lab/lab.yml (each rebuilt only when its recipe changes; its reference in its ref
+# file, build/lab-image.ref for the full image) and the local apt repository of the bare ones.
+lab-image: engine venv
+	@mkdir -p build && for kind in $$($(BIN)/python lab/lab.py images); do \
+	  ref=$$($(BIN)/python lab/lab.py get images.$$kind.ref); \
+	  PYTHON=$(BIN)/python lab/image/build.sh $$kind > $$ref.new && mv $$ref.new $$ref || exit 1; \
+	  echo "lab image $$kind: $$(cat $$ref)"; \
+	done
+	@PYTHON=$(BIN)/python lab/apt-repo/build.sh >/dev/null && echo "lab apt repository: build/apt-repo ($$($(BIN)/python lab/lab.py get apt_repository.suites | paste -sd' '))"
 
 # Installed into a fresh directory first and swapped in, so a run using the collection is never
 # left with half an installation.

@@ -110,6 +110,7 @@ class ActionModule(ActionBase):
                 pair = [name for name, hosts in pairs.items() if me in hosts]
                 _role_spec.validate(options, own, pair[0] if pair else '(none)', me)
                 result['settings'] = own
+                result['pair_hosts'] = list(pairs[pair[0]]) if pair else [me]
                 return result
             facts = {host: self._facts(hostvars, host) for host in members}
             facts[me] = self._facts({me: task_vars}, me)

@@ -156,4 +156,12 @@ settings:
   description: This host's role variables as validated (secrets left out).
   returned: O(record=true)
   type: dict
+pair_hosts:
+  description:
+    - The hosts of this host's pair, this host included, in inventory order (found from C(groups)
+      and C(dhcp_failover_pair) alone, no facts needed). The role gathers the network facts of
+      those outside the play batch (C(--limit), C(serial)) and of no other host.
+  returned: O(record=true)
+  type: list
+  elements: str
 """

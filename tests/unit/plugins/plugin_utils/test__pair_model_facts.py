@@ -377,3 +377,35 @@ def test_host_with_a_tun_interface_passes_when_dhcpd_does_not_listen_on_it():
     hostvars, pairs = lab_pair(fixtures={'p': 'p_tun_partner', 's': 's_tun'}, dhcp_failover_subnets=[copy.deepcopy(TUN_NET)])
     info = derive_pair(hostvars, pairs, 's', play_hosts=['p', 's'])
     assert (info['interfaces'], info['address']) == (['eth0'], '10.231.45.3')
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs outside this run (--limit PAIR, a later serial batch): their hosts are not contacted
+
+def two_pairs_one_without_facts():
+    hostvars, _pairs = lab_pair()
+    other = {'dhcp_failover_subnets': [subnet('10.231.55.0')]}
+    hostvars['q'] = dict(copy.deepcopy(other), dhcp_failover_role='primary')
+    hostvars['t'] = dict(copy.deepcopy(other), dhcp_failover_role='secondary')
+    return hostvars, {'refuse': ['p', 's'], 'other': ['q', 't']}
+
+
+def test_a_pair_outside_the_run_without_facts_does_not_stop_the_run():
+    """Its addresses come from facts that nobody gathered (its primary may be down, issue 13)."""
+    hostvars, pairs = two_pairs_one_without_facts()
+    info = derive_pair(hostvars, pairs, 'p', play_hosts=['p', 's'])
+    assert (info['pair'], info['address'], info['peer_address']) == ('refuse', '10.231.41.2', '10.231.41.3')
+
+
+def test_a_pair_outside_the_run_still_has_its_variables_checked():
+    hostvars, pairs = two_pairs_one_without_facts()
+    hostvars['t']['dhcp_failover_mclt'] = 'soon'
+    with pytest.raises(PairError) as error:
+        derive_pair(hostvars, pairs, 'p', play_hosts=['p', 's'])
+    assert str(error.value).startswith('pair other, host t, variable dhcp_failover_mclt: '), str(error.value)
+
+
+def test_a_pair_in_the_run_without_facts_is_refused():
+    hostvars, pairs = two_pairs_one_without_facts()
+    refused(hostvars, pairs, 'other', 'q', 'dhcp_failover_interfaces',
+            'the network facts of this host are unknown', play_hosts=['q', 't'])
