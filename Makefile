@@ -129,9 +129,12 @@ units: venv ansible-test-pip $(TESTTREE)
 core-matrix: $(foreach v,$(CORE_MATRIX),$(TOOLVENVS)/core-$(v)/.installed) $(TESTTREE)
 	scripts/core_matrix.sh $(TESTTREE) $(CORE_MATRIX)
 
-# Tests that need the lab image (real dhcpd) run against the installed collection.
+# Unit tests, and tests that need the lab image (real dhcpd), against the installed collection:
+# ANSIBLE_COLLECTIONS_PATH (exported above: build/collections) is the one path they take it from
+# (tests/conftest.py). DHCP_FAILOVER_LAB_REQUIRED=1: a missing lab (Docker, image, collection)
+# fails the lab tests here instead of skipping them (tests/lab/conftest.py).
 pytest: venv
-	PYTHONPATH=$(COLLECTIONS) DHCP_FAILOVER_LAB_IMAGE=$${DHCP_FAILOVER_LAB_IMAGE:-$$(cat build/lab-image.ref)} \
+	DHCP_FAILOVER_LAB_REQUIRED=1 DHCP_FAILOVER_LAB_IMAGE=$${DHCP_FAILOVER_LAB_IMAGE:-$$(cat build/lab-image.ref)} \
 	  $(BIN)/python -m pytest -p no:cacheprovider -q tests/unit tests/lab
 
 molecule: venv

@@ -38,7 +38,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, 'bench')
 WORK = os.path.join(ROOT, 'build', 'bench')
 BIN = os.path.dirname(os.path.abspath(sys.executable))
-IMAGE = os.environ.get('DHCP_FAILOVER_LAB_IMAGE', 'dhcp-failover-lab:latest')
+# The lab's image, container flags and network options: lab/lab.yml (lab/lab.py reads it).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lab'))
+import lab  # noqa: E402  pylint: disable=wrong-import-position
+
+IMAGE = lab.image('full')
 INSTALLED = os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, 'build', 'collections')).split(':')[0]
 # A private copy of the installed collection: a `make collection` running meanwhile (rm -rf, then
 # install) must not pull it from under a half-done benchmark.
@@ -96,17 +100,14 @@ def cleanup():
 
 
 def create_network(name, prefix):
-    sh(['docker', 'network', 'create', '--driver', 'bridge', '--subnet', prefix + '.0/24', '--gateway', prefix + '.254',
-        '--ip-range', prefix + '.0/28', '-o', 'com.docker.network.bridge.enable_ip_masquerade=false', name])
+    sh(['docker', 'network', 'create'] + lab.network_create_args(prefix + '.0/24') + [name])
 
 
 def start_containers(specs):
     """specs: [(name, network, address)]; waits until systemd runs in every one."""
     for name, net, address in specs:
-        sh(['docker', 'run', '-d', '--name', name, '--hostname', name, '--network', net, '--ip', address,
-            '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'SYS_ADMIN', '--cgroupns', 'host',
-            '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw', '--tmpfs', '/run', '--tmpfs', '/run/lock',
-            '--stop-signal', 'SIGRTMIN+3', '--pull', 'never', IMAGE, '/lib/systemd/systemd'])
+        sh(['docker', 'run', '-d', '--name', name, '--hostname', name, '--network', net, '--ip', address]
+           + lab.docker_run_args() + [IMAGE, lab.command()])
     for name, _ignored, _ignored in specs:
         deadline = time.monotonic() + 90
         while True:

@@ -21,7 +21,11 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-IMAGE = os.environ.get('DHCP_FAILOVER_LAB_IMAGE', 'dhcp-failover-lab:latest')
+# The lab's image, container flags and network options: lab/lab.yml (lab/lab.py reads it).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lab'))
+import lab  # noqa: E402  pylint: disable=wrong-import-position
+
+IMAGE = lab.image('full')
 NET, NAME = 'dhcpf-capture-st-bench', 'dhcpf-capture-st-bench'
 CONF = """ddns-update-style none;
 failover peer "bench" {
@@ -64,11 +68,9 @@ def timed(fn, repeat=3):
 def setup():
     subprocess.run(['docker', 'rm', '-f', NAME], capture_output=True, check=False)
     subprocess.run(['docker', 'network', 'rm', NET], capture_output=True, check=False)
-    sh('docker', 'network', 'create', '--driver', 'bridge', '--subnet', '10.231.27.0/24', '--gateway', '10.231.27.254',
-       '--ip-range', '10.231.27.0/28', '-o', 'com.docker.network.bridge.enable_ip_masquerade=false', NET)
+    sh('docker', 'network', 'create', *lab.network_create_args('10.231.27.0/24'), NET)
     sh('docker', 'run', '-d', '--name', NAME, '--hostname', 'bench', '--network', NET, '--ip', '10.231.27.2',
-       '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'SYS_ADMIN', '--cgroupns', 'host',
-       '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw', '--tmpfs', '/run', '--tmpfs', '/run/lock', '--pull', 'never', IMAGE)
+       *lab.docker_run_args(), IMAGE, lab.command())
     time.sleep(3)
     dexec('sh', '-c', 'mkdir -p /var/log/journal && printf "[Journal]\\nStorage=persistent\\nRateLimitBurst=0\\n'
           'SystemMaxUse=4G\\nSystemMaxFileSize=512M\\n" > /etc/systemd/journald.conf && systemctl restart systemd-journald')

@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 
 NETWORK=dhcpf-demo
 SUBNET=10.231.9.0/24
-GATEWAY=10.231.9.254
-IP_RANGE=10.231.9.0/28
 CONTAINERS=(dhcpf-demo-p dhcpf-demo-s dhcpf-demo-c)
 declare -A ADDRESS=([dhcpf-demo-p]=10.231.9.2 [dhcpf-demo-s]=10.231.9.3 [dhcpf-demo-c]=10.231.9.10)
-IMAGE=${DHCP_FAILOVER_LAB_IMAGE:-dhcp-failover-lab:latest}
+# The lab's image, container flags and network options: lab/lab.yml, read by lab/lab.py.
+lab() { "${PYTHON:-python3}" lab/lab.py "$@"; }
+IMAGE=$(lab image full)
 DEMO_DIR=build/demo
 INVENTORY=$DEMO_DIR/inventory.yml
 
@@ -63,15 +63,16 @@ YAML
 up() {
   say "lab: removing what an earlier run left"
   down
-  say "lab: network $NETWORK ($SUBNET, gateway $GATEWAY, no masquerade) and containers from $IMAGE"
-  docker network create --driver bridge --subnet "$SUBNET" --gateway "$GATEWAY" --ip-range "$IP_RANGE" \
-    -o com.docker.network.bridge.enable_ip_masquerade=false "$NETWORK" >/dev/null
+  local net_args run_args command
+  mapfile -t net_args < <(lab network-create-args "$SUBNET")
+  mapfile -t run_args < <(lab docker-run-args)
+  command=$(lab command)
+  say "lab: network $NETWORK (${net_args[*]}) and containers from $IMAGE"
+  docker network create "${net_args[@]}" "$NETWORK" >/dev/null
   local c
   for c in "${CONTAINERS[@]}"; do
     docker run -d --name "$c" --hostname "$c" --network "$NETWORK" --ip "${ADDRESS[$c]}" \
-      --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN --cgroupns host \
-      -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
-      --stop-signal SIGRTMIN+3 --pull never "$IMAGE" /lib/systemd/systemd >/dev/null
+      "${run_args[@]}" "$IMAGE" "$command" >/dev/null
     echo "started $c (${ADDRESS[$c]})"
   done
   for c in "${CONTAINERS[@]}"; do   # systemd up far enough for systemctl and journald

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers. On Debian as root: install docker.io (and mmdebstrap, which
-# builds the lab images, dpkg-dev and apt-utils, which index the lab's apt repository, ssh, and
-# shellcheck, which ansible-test sanity runs on our scripts) when missing and start dockerd in the background when it is not running
+# builds the lab images, dpkg-dev and apt-utils, which index the lab's apt repository, ssh, and the
+# shell linter shellcheck, which ansible-test sanity runs on our scripts) when missing and start dockerd in the background when it is not running
 # (CI machines have no systemd as PID 1). Elsewhere: say what is missing and stop.
 set -euo pipefail
 if docker info >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 && command -v shellcheck >/dev/null 2>&1 \

@@ -21,6 +21,8 @@ if [ "$(cat "$out/.recipe" 2>/dev/null)" = "$recipe" ]; then
 fi
 mapfile -t packages < <(grep -v '^\s*#' "$list" | grep -v '^\s*$')
 host_codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+# apt's own $(FIELD) placeholders in single quotes, not shell expansions:
+# shellcheck disable=SC2016
 mirror=${DHCP_FAILOVER_LAB_MIRROR:-$(apt-get indextargets --format '$(SITE) $(RELEASE)' 'Identifier: Packages' \
   | awk -v c="$host_codename" '$2 == c {print $1; exit}')}
 if [ -z "$mirror" ]; then
@@ -50,7 +52,7 @@ for suite in "${suites[@]}"; do
     && gzip -9k Packages \
     && apt-ftparchive -o APT::FTPArchive::Release::Origin=dhcp-failover-lab \
          -o "APT::FTPArchive::Release::Suite=$suite" release . > ../Release.tmp && mv ../Release.tmp Release)
-  echo "apt repository: $suite: $(ls "$out.new/$suite"/*.deb | wc -l) packages, $(du -sh "$out.new/$suite" | cut -f1)" >&2
+  echo "apt repository: $suite: $(find "$out.new/$suite" -name "*.deb" | wc -l) packages, $(du -sh "$out.new/$suite" | cut -f1)" >&2
 done
 echo "$recipe" > "$out.new/.recipe"
 rm -rf "$out.old" && { test ! -d "$out" || mv "$out" "$out.old"; } && mv "$out.new" "$out" && rm -rf "$out.old"

@@ -5,11 +5,14 @@
 """Lab fixtures for tests that need real dhcpd hosts (Docker containers of the lab image).
 
 Reusable pieces:
-- ``lab_image``: the image to run (env DHCP_FAILOVER_LAB_IMAGE, default dhcp-failover-lab:latest);
-  tests are skipped when Docker or the image is not available.
-- ``LabPair``: a bridge network and two systemd containers (``p`` and ``s``) on it, created with
-  the flags docs/design.md lists, removed on ``close()``.
-- ``run_playbook()``: ansible-playbook from the repo's venv against the dev collection path.
+- ``lab_image``: the full lab image (lab/lab.yml: env DHCP_FAILOVER_LAB_IMAGE, else
+  build/lab-image.ref from ``make lab-image``). Without Docker or the image the tests are skipped,
+  except under ``make test`` / ``make pytest``, which set DHCP_FAILOVER_LAB_REQUIRED=1: there a
+  missing lab fails them.
+- ``LabPair``: a bridge network and two systemd containers (``p`` and ``s``) on it, with the
+  container flags and network options of lab/lab.yml, removed on ``close()``.
+- ``run_playbook()``: ansible-playbook from the repo's venv against the installed collection
+  (ANSIBLE_COLLECTIONS_PATH, which the Makefile sets to build/collections, ``make collection``).
 - ``lab_pair``: a module-scoped LabPair named ``dhcpf-capture-role`` on 10.231.22.0/24.
 """
 
@@ -26,9 +29,12 @@ import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 VENV_BIN = os.path.dirname(sys.executable)
-# The collection as installed by `make collection` (the built tarball), as a user has it.
+# The collection as installed by `make collection` (the built tarball), as a user has it: the one
+# path, ANSIBLE_COLLECTIONS_PATH (the Makefile exports build/collections), nothing on PYTHONPATH.
 DEV_COLLECTIONS = os.environ.get('ANSIBLE_COLLECTIONS_PATH') or os.path.join(REPO, 'build', 'collections')
-DEFAULT_IMAGE = 'dhcp-failover-lab:latest'
+# lab/lab.py: the lab definition (lab/lab.yml).
+sys.path.insert(0, os.path.join(REPO, 'lab'))
+import lab  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def docker(*args, check=True, input=None, timeout=120):
@@ -42,15 +48,24 @@ def recap(output):
                 for host, rest in re.findall(r'^(\S+)\s+:\s+(ok=.*)$', output, re.MULTILINE))
 
 
+def lab_missing(reason):
+    """Skip, or fail where the lab is required (make test, make pytest: DHCP_FAILOVER_LAB_REQUIRED=1)."""
+    if os.environ.get('DHCP_FAILOVER_LAB_REQUIRED') == '1':
+        pytest.fail('the lab is required here (DHCP_FAILOVER_LAB_REQUIRED=1) and %s' % reason, pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope='session')
 def lab_image():
-    image = os.environ.get('DHCP_FAILOVER_LAB_IMAGE', DEFAULT_IMAGE)
+    image = lab.image('full')
     if shutil.which('docker') is None:
-        pytest.skip('docker is not installed')
+        lab_missing('docker is not installed')
     if docker('info', check=False).returncode != 0:
-        pytest.skip('the docker engine is not running')
+        lab_missing('the docker engine is not running')
     if docker('image', 'inspect', image, check=False).returncode != 0:
-        pytest.skip('lab image %s is not built (lab/image/build.sh)' % image)
+        lab_missing('lab image %s is not built (make lab-image)' % image)
+    if not os.path.isdir(os.path.join(DEV_COLLECTIONS, 'ansible_collections', 'dhcp', 'failover')):
+        lab_missing('the collection is not installed in %s (make collection)' % DEV_COLLECTIONS)
     return image
 
 
@@ -66,15 +81,11 @@ class LabPair:
 
     def start(self):
         self.close()
-        docker('network', 'create', '--driver', 'bridge', '--subnet', self.prefix + '.0/24',
-               '--gateway', self.prefix + '.254', '--ip-range', self.prefix + '.0/28',
-               '-o', 'com.docker.network.bridge.enable_ip_masquerade=false', self.name)
+        docker('network', 'create', *lab.network_create_args(self.prefix + '.0/24'), self.name)
         for host, address in self.hosts.items():
             docker('run', '-d', '--name', self.containers[host], '--hostname', host,
-                   '--network', self.name, '--ip', address,
-                   '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'SYS_ADMIN',
-                   '--cgroupns', 'host', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:rw',
-                   '--tmpfs', '/run', '--tmpfs', '/run/lock', '--pull', 'never', self.image)
+                   '--network', self.name, '--ip', address, *lab.docker_run_args(), self.image,
+                   lab.command())
         for host in self.hosts:
             self.wait_for_systemd(host)
         return self

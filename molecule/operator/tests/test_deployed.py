@@ -40,8 +40,7 @@ def sh(container, command, check=True, timeout=120):
     result = subprocess.run(["docker", "exec", container, "sh", "-c", command], capture_output=True,
                             text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
-        raise AssertionError("%s: `%s` exited %d:\n%s%s" % (container, command, result.returncode,
-                                                          result.stdout, result.stderr))
+        raise AssertionError(f"{container}: `{command}` exited {result.returncode}:\n{result.stdout}{result.stderr}")
     return result
 
 
