@@ -146,7 +146,8 @@ def test_status_writes_json_and_textfile():
             PAIR, PEER, host, row["pair"], row["peer"])
         assert (row["pool"] or {}).get("total") == 100, "expected a pool of 100 addresses on %s, saw %s" % (host, row["pool"])
         assert row["my_state_since"], "expected a since-time for %s, saw %r" % (host, row["my_state_since"])
-    assert report["pairs"] == [{"pair": PAIR, "peer": PEER, "hosts": [PRIMARY, SECONDARY], "normal": True}], (
+    # in_run: how many of the pair's servers this run read (both, without --limit).
+    assert report["pairs"] == [{"pair": PAIR, "peer": PEER, "hosts": [PRIMARY, SECONDARY], "in_run": 2, "normal": True}], (
         "expected pair %s normal, saw %s" % (PAIR, report["pairs"]))
     assert "pair maint: normal" in output, "expected the table to end with 'pair maint: normal', saw:\n%s" % output
 
