@@ -65,6 +65,7 @@ lab-image: engine venv
 	  PYTHON=$(BIN)/python lab/image/build.sh $$kind > $$ref.new && mv $$ref.new $$ref || exit 1; \
 	  echo "lab image $$kind: $$(cat $$ref)"; \
 	done
+	@$(BIN)/python lab/lab.py isolate >/dev/null && echo "lab networks: forwarded traffic out of $$($(BIN)/python lab/lab.py get network.address_space | paste -sd' ') dropped (DOCKER-USER)"
 	@PYTHON=$(BIN)/python lab/apt-repo/build.sh >/dev/null && echo "lab apt repository: build/apt-repo ($$($(BIN)/python lab/lab.py get apt_repository.suites | paste -sd' '))"
 
 # Installed into a fresh directory first and swapped in, so a run using the collection is never

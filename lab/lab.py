@@ -13,6 +13,7 @@ Shell (scripts, build.sh): ``python3 lab/lab.py COMMAND`` prints one word per li
 ``mapfile -t``::
 
     lab.py docker-run-args | network-create-args SUBNET | image KIND | get DOTTED.KEY | images
+    lab.py isolate [--check] [ADDR,...]   # drop forwarded traffic from lab bridges to outside the lab
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import subprocess
 import sys
 
 import yaml
@@ -60,10 +62,40 @@ def command():
     return load()['container']['command']
 
 
+def in_address_space(subnet):
+    """Raise ValueError unless SUBNET lies in the lab's address space (lab.yml network.address_space)."""
+    net = ipaddress.ip_network(subnet)
+    spaces = [ipaddress.ip_network(space) for space in load()['network']['address_space']]
+    if not any(net.subnet_of(space) for space in spaces):
+        raise ValueError('lab network %s is outside the lab address space %s (lab/lab.yml network.address_space): '
+                         'the host would forward its traffic out' % (net, ', '.join(str(s) for s in spaces)))
+    return net
+
+
+def forward_rules():
+    """The DOCKER-USER rules (iptables arguments after the chain) that keep lab traffic on the machine."""
+    # Bridged traffic between a lab network's own containers (DHCP broadcasts included) goes out
+    # the same bridge and is left alone; only what would leave through another interface (the
+    # uplink, docker0) is dropped.
+    return [['-i', 'br-+', '!', '-o', 'br-+', '-s', space, '-j', 'DROP']
+            for space in load()['network']['address_space']]
+
+
+def isolate(check_only=False):
+    """Insert the forward rules into DOCKER-USER where missing; returns the rules missing before."""
+    missing = []
+    for rule in forward_rules():
+        if subprocess.run(['iptables', '-C', 'DOCKER-USER'] + rule, capture_output=True, check=False).returncode:
+            missing.append(rule)
+            if not check_only:
+                subprocess.run(['iptables', '-I', 'DOCKER-USER', '1'] + rule, check=True)
+    return missing
+
+
 def network_create_args(subnet):
     """`docker network create` flags for a lab network on SUBNET (a /24), before its name."""
     n = load()['network']
-    net = ipaddress.ip_network(subnet)
+    net = in_address_space(subnet)
     gateway = net.network_address + n['gateway_last_octet']
     ip_range = ipaddress.ip_network('%s/%d' % (net.network_address, n['ip_range_prefix_length']))
     args = ['--driver', n['driver'], '--subnet', str(net), '--gateway', str(gateway),
@@ -99,6 +131,18 @@ def main(argv):
         out = [command()]
     elif cmd == 'image':
         out = [image(args[0] if args else 'full')]
+    elif cmd == 'isolate':
+        # Optional: comma-separated addresses (or subnets) of the networks about to be made.
+        for item in [a for arg in args if not arg.startswith('--') for a in arg.split(',') if a]:
+            try:
+                in_address_space(ipaddress.ip_network(item, strict=False).supernet(new_prefix=24)
+                                 if '/' not in item else item)
+            except ValueError as exc:
+                sys.exit(str(exc))
+        missing = isolate(check_only='--check' in args)
+        if '--check' in args and missing:
+            sys.exit('missing DOCKER-USER rules: ' + '; '.join(' '.join(rule) for rule in missing))
+        out = [' '.join(['iptables', '-A', 'DOCKER-USER'] + rule) for rule in forward_rules()]
     elif cmd == 'images':
         out = sorted(load()['images'])
     elif cmd == 'get':
