@@ -519,7 +519,7 @@ def _check_pools(pair, host, variable, subnet, rendered, mode):
                 wanted.append((start + first, end, SPLIT_CLASSES[1]))
             if parts != wanted:
                 raise PairError(pair, host, where, 'load-balancing needs range %s-%s split in two halves, %s for the '
-                                'primary (HA_server1) and %s for the secondary (HA_server2), the config has %s: Kea '
+                                'primary and %s for the secondary, the config has %s: Kea '
                                 'does not check this, and with an unsplit pool both servers hand out the same '
                                 'addresses' % (start, end, _parts_text(wanted[:1]), _parts_text(wanted[1:]),
                                                _parts_text(parts)))
