@@ -30,6 +30,8 @@ FULL_TEST_VERSION = (2, 3, 6)
 _VERSION_RE = re.compile(r'^\s*(\d+)\.(\d+)\.(\d+)')
 # Kea's error text ends with the position of the element: (FILE:LINE:COLUMN) or (<string>:L:C).
 _POSITION_RE = re.compile(r'\((?P<file>[^():]+|<string>):(?P<line>\d+):(?P<column>\d+)\)')
+# A JSON error: "Syntax check failed with: FILE:LINE.COLUMN-COLUMN: message".
+_SYNTAX_RE = re.compile(r'^Syntax check failed with: (?P<file>.+?):(?P<line>\d+)\.(?P<column>\d+)(?:-\d+)?: (?P<text>.*)$')
 _LOG_RE = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ +(?P<severity>[A-Z]+) +\[(?P<logger>[^\]]+)\] '
                      r'(?P<id>[A-Z0-9_]+) (?P<text>.*)$')
 
@@ -53,12 +55,19 @@ def build_argv(kea_dhcp4, flag, path):
 
 
 def checkable_copy(config):
-    """The config ``-T`` is run on: HA multi-threading and its dedicated listener off, the rest as is."""
+    """The config ``-T`` is run on: HA multi-threading and its dedicated listener switched off, nothing else.
+
+    Only the two values change (no key is added or removed), so the copy written in the role's
+    layout (``dumps``) has the same lines as the config, and Kea's line numbers stay right.
+    """
     result = copy.deepcopy(config)
     for hook in (result.get('Dhcp4') or {}).get('hooks-libraries') or []:
         for block in (hook.get('parameters') or {}).get('high-availability') or []:
-            if isinstance(block, dict) and 'multi-threading' in block:
-                block['multi-threading'] = {'enable-multi-threading': False, 'http-dedicated-listener': False}
+            threading = block.get('multi-threading') if isinstance(block, dict) else None
+            if isinstance(threading, dict):
+                for key in ('enable-multi-threading', 'http-dedicated-listener'):
+                    if key in threading:
+                        threading[key] = False
     return result
 
 
@@ -66,58 +75,50 @@ def _position(text, path):
     match = _POSITION_RE.search(text)
     if not match:
         return None, None, None
-    name = match.group('file')
-    return (path if path and name != '<string>' else name), int(match.group('line')), int(match.group('column'))
+    return match.group('file'), int(match.group('line')), int(match.group('column'))
 
 
 def parse_output(rc, stdout, stderr, checked_path=None, shown_path=None):
-    """Kea's verdict and errors: {valid, errors: [{message, file, line, column, id}], warnings: [..]}.
+    """Kea's verdict: {valid, errors: [{message, file, line, column, id}], warnings: [...]}.
 
-    ``checked_path``: the file Kea read (a temporary copy); ``shown_path``: the name errors give
-    instead (the file as it will be written).
+    ``checked_path``: the file Kea read (a temporary copy); ``shown_path``: the file errors name
+    instead (as it will be written).  Errors are Kea's ERROR/FATAL log lines (``id``: the message
+    id, such as HA_CONFIGURATION_FAILED), its JSON syntax error, and its final "Error
+    encountered" line unless an earlier error already says it.
     """
     def shown(text):
         return text.replace(checked_path, shown_path) if checked_path and shown_path else text
 
-    errors, warnings, seen = [], [], set()
+    errors, warnings = [], []
     for line in (stdout or '').splitlines() + (stderr or '').splitlines():
         line = line.rstrip()
         log = _LOG_RE.match(line)
+        syntax = _SYNTAX_RE.match(line)
         if log:
-            if log.group('severity') in ('ERROR', 'FATAL'):
-                message = shown(log.group('text'))
-                kind = log.group('id')
-            elif log.group('severity') == 'WARN':
+            if log.group('severity') == 'WARN':
                 warnings.append('%s %s' % (log.group('id'), shown(log.group('text'))))
+            if log.group('severity') not in ('ERROR', 'FATAL'):
                 continue
-            else:
-                continue
+            message, kind = shown(log.group('text')), log.group('id')
+            file_name, line_number, column = _position(message, shown_path)
+        elif syntax:
+            message, kind = shown(syntax.group('text')), 'SYNTAX_ERROR'
+            file_name, line_number, column = shown(syntax.group('file')), int(syntax.group('line')), int(syntax.group('column'))
         elif line.startswith('Error encountered: '):
             message, kind = shown(line[len('Error encountered: '):]), None
-        elif line.strip():
-            message, kind = shown(line.strip()), None
+            if any(message in error['message'] for error in errors):
+                continue
+            file_name, line_number, column = _position(message, shown_path)
         else:
             continue
-        file_name, line_number, column = _position(message, shown_path)
-        key = _core(message)
-        if key in seen:
-            continue
-        seen.add(key)
         errors.append({'message': message, 'file': file_name, 'line': line_number, 'column': column, 'id': kind})
     valid = rc == 0
     if valid:
         errors = []
     elif not errors:
-        errors = [{'message': 'kea-dhcp4 exited with %d and printed nothing' % rc, 'file': None, 'line': None,
+        errors = [{'message': 'kea-dhcp4 exited with %d and printed no error' % rc, 'file': None, 'line': None,
                    'column': None, 'id': None}]
     return {'valid': valid, 'errors': errors, 'warnings': warnings}
-
-
-def _core(message):
-    """The reason without what Kea wraps around it, to print a reason repeated over several lines once."""
-    text = re.sub(r"^(failed to initialize Kea server: )?(configuration error using file[^:]*: )?", '', message)
-    text = re.sub(r'^reason: ', '', text)
-    return text.strip()
 
 
 def format_errors(errors):
@@ -132,4 +133,4 @@ def format_errors(errors):
 
 def dumps(config):
     """The text of a config as the role writes it (the same as Ansible's to_nice_json)."""
-    return json.dumps(config, indent=4, sort_keys=True, separators=(',', ': ')) + '\n'
+    return json.dumps(config, indent=4, sort_keys=True, separators=(',', ': '), ensure_ascii=False) + '\n'
