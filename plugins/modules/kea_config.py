@@ -11,7 +11,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: kea_config
 short_description: Write kea-dhcp4.conf in one step checked by the best check of the installed Kea
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Writes the Kea DHCPv4 server's configuration (O(content), JSON) to O(path), or puts back the file an earlier
     call replaced (O(rollback)).
