@@ -255,9 +255,9 @@ def option_data_text(value, kind):
         return ', '.join(option_data_text(item, kind) for item in value)
     text = str(value)
     if kind == 'binary':
-        digits = text.replace(':', '')
+        # dhcpd's colon-separated hex (01:2:ff) as Kea's plain hex, anything else as the hex of its text.
         if _isc_dhcpd_hex(text):
-            return ''.join(part.zfill(2) for part in text.split(':')).upper() if ':' in text else digits.upper()
+            return ''.join(part.zfill(2) for part in text.split(':')).upper()
         return _hex(text)
     if kind == 'text':
         return text.replace(',', '\\,')

@@ -249,8 +249,10 @@ def _description_and_configs():
     from ansible_collections.dhcp.failover.plugins.plugin_utils import _pair_model
     hostvars, pairs = kea_pair()
     options = load_options()
-    params = dict((host, _pair_model._role_spec.validate(options, {k: v for k, v in hostvars[host].items() if k in options},
-                                                          'kpair', host)) for host in HOSTS)
+    params = {}
+    for host in HOSTS:
+        own = dict((name, value) for name, value in hostvars[host].items() if name in options)
+        params[host] = _pair_model._role_spec.validate(options, own, 'kpair', host)
     facts = dict((host, hostvars[host]['ansible_facts']) for host in HOSTS)
     description = _pair_model.describe_pair('kpair', list(HOSTS), params, facts)
     kea = _kea.settings(_pair_model.Check('kpair', 'kea1'), 'kpair', params['kea1'], description, params)
