@@ -17,10 +17,13 @@ from __future__ import annotations
 import posixpath
 import re
 
+from ansible_collections.dhcp.failover.plugins.plugin_utils import _role_spec
+from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_error import PairError
+
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$')
 HBA_RE = re.compile(r'^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$')
 
-# The dhcpd-only variables (a later backend refuses them when they are set).
+# The dhcpd-only variables (the Kea backend refuses them when they are set to anything but their default).
 VARIABLES = (
     'dhcp_failover_peer_name', 'dhcp_failover_split', 'dhcp_failover_hba', 'dhcp_failover_mclt',
     'dhcp_failover_max_response_delay', 'dhcp_failover_max_unacked_updates',
@@ -60,8 +63,31 @@ POOL_BALANCE = (
 )
 
 
-def settings(check, pair, params, description):
-    """The dhcpd settings of a pair (from one peer's parameters; the peers agree)."""
+# The Kea-only variables (plugins/plugin_utils/_kea.py, VARIABLES): a dhcpd pair refuses them when set.
+KEA_VARIABLES = (
+    'dhcp_failover_kea_heartbeat_delay', 'dhcp_failover_kea_max_response_delay', 'dhcp_failover_kea_max_ack_delay',
+    'dhcp_failover_kea_max_unacked_clients', 'dhcp_failover_kea_ha_port', 'dhcp_failover_kea_config_file',
+    'dhcp_failover_kea_lease_file', 'dhcp_failover_kea_control_socket', 'dhcp_failover_kea_hooks_dir',
+    'dhcp_failover_kea_service', 'dhcp_failover_kea_packages',
+)
+
+
+def refuse_kea_settings(pair, host_params):
+    """A dhcpd pair refuses every Kea-only variable set to anything but its default (not ignored)."""
+    options = _role_spec.load_options()
+    for host in sorted(host_params or {}):
+        found = _role_spec.set_apart_from_default(options, host_params[host], KEA_VARIABLES)
+        if found:
+            raise PairError(pair, host, found[0], 'is a Kea setting; an ISC dhcpd pair (dhcp_failover_backend='
+                            'isc_dhcpd) does not use it: remove it, or set dhcp_failover_backend: kea for the pair')
+
+
+def settings(check, pair, params, description, host_params=None):
+    """The dhcpd settings of a pair (from one peer's parameters; the peers agree).
+
+    ``host_params``: {host: validated parameters} of both peers, for the Kea-only variables each may set.
+    """
+    refuse_kea_settings(pair, host_params)
     check.bounds(params, BOUNDS)
     peer_name = params.get('dhcp_failover_peer_name') or pair
     check.name('dhcp_failover_peer_name', peer_name,
@@ -254,8 +280,9 @@ def check_host(check, params, description):
                        % (denied[0], verb, APPARMOR_PROFILE, where))
 
 
-def host_view(description, dhcpd, host):
+def host_view(description, dhcpd, host, host_params=None):
     """One host's view of its pair, flat, as the role's template and the playbooks read it."""
+    local = (host_params or {}).get(host) or {}
     partner = [other for other in description['hosts'] if other != host][0]
     me, peer = description['peers'][host], description['peers'][partner]
     view = dict(dhcpd)
@@ -284,6 +311,9 @@ def host_view(description, dhcpd, host):
         'subnets': description['subnets'],
         'shared_networks': description['shared_networks'],
         'reservations': description['reservations'],
+        # The unit the playbooks start, stop and read, under the same key for every backend.
+        'service': local.get('dhcp_failover_service', 'isc-dhcp-server'),
+        'control_socket': None,
     })
     if me['role'] != 'primary':
         # dhcpd wants split/hba and mclt on the primary only.

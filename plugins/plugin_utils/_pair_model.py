@@ -20,8 +20,8 @@ a description that knows nothing of the DHCP server software:
      default_lease_time, max_lease_time, global_options, option_definitions, subnets,
      shared_networks, reservations}
 
-A backend module (``_isc_dhcpd``; Kea HA is the next one) adds its own settings and turns the
-description into the view its templates use.  Everything here works on plain data, so it is
+A backend module (``_isc_dhcpd`` or ``_kea``, chosen per pair by ``dhcp_failover_backend``) adds its
+own settings and turns the description into the view its templates (or, for Kea, its JSON) use.  Everything here works on plain data, so it is
 unit-tested without a controller run.
 """
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.dhcp.failover.plugins.plugin_utils import _isc_dhcpd, _role_spec
+from ansible_collections.dhcp.failover.plugins.plugin_utils import _isc_dhcpd, _kea, _role_spec
 from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_error import PairError
 
 PAIRS_GROUP = 'dhcp_failover'
@@ -44,6 +44,7 @@ HOST_VARIABLES = (
     'dhcp_failover_interfaces',
     'dhcp_failover_firewall_enabled',
     'dhcp_failover_firewall_extra_omapi_sources',
+    'dhcp_failover_kea_ha_port',
 )
 # How one host is run (files, packages, service) or where the controller keeps things: a
 # mixed pair (one Debian 12 and one Debian 13 peer) may differ here, the pair does not care.
@@ -56,6 +57,12 @@ LOCAL_VARIABLES = (
     'dhcp_failover_lease_file',
     'dhcp_failover_packages',
     'dhcp_failover_service',
+    'dhcp_failover_kea_config_file',
+    'dhcp_failover_kea_lease_file',
+    'dhcp_failover_kea_control_socket',
+    'dhcp_failover_kea_hooks_dir',
+    'dhcp_failover_kea_service',
+    'dhcp_failover_kea_packages',
 )
 
 ROLES = ('primary', 'secondary')
@@ -388,7 +395,8 @@ def _options(check, variable, value, definitions):
         if '.' in name and name.split('.')[0] != 'fqdn' and name not in definitions:
             check.fail('%s.%s' % (variable, name), 'option %s is in a space of its own but is not '
                        'defined in dhcp_failover_option_definitions' % name)
-        result.append({'name': name, 'value': format_option_value(name, item, definitions)})
+        # value: dhcpd's spelling; raw: the value as given, for a backend that spells it its own way.
+        result.append({'name': name, 'value': format_option_value(name, item, definitions), 'raw': item})
     return result
 
 
@@ -769,7 +777,7 @@ def describe_pair(pair, hosts, params, facts, play_hosts=None):
     }
 
 
-BACKENDS = {'isc_dhcpd': _isc_dhcpd}
+BACKENDS = {'isc_dhcpd': _isc_dhcpd, 'kea': _kea}
 
 
 def _unknown_without_facts(params, facts):
@@ -779,18 +787,18 @@ def _unknown_without_facts(params, facts):
             or (not params.get('dhcp_failover_interfaces') and not default_ipv4.get('interface')))
 
 
-def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIRS_GROUP, backend='isc_dhcpd',
+def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIRS_GROUP, backend=None,
            play_hosts=None):
     """Validate every pair and return the view of ``inventory_hostname`` for its backend.
 
     ``settings``: host -> the role variables set for it (spec names only, templated).
     ``facts``: host -> its ansible_facts (may be empty).  ``pairs``: from find_pairs().
     ``play_hosts``: the hosts of the play, whose network facts must be known (None: not known).
+    ``backend``: None (the default) takes each pair's own ``dhcp_failover_backend``.
     """
     if not pairs:
         raise PairError('(none)', inventory_hostname, 'dhcp_failover_pairs_group',
                         'group %r has no pair groups (groups of two hosts each)' % pairs_group)
-    module = BACKENDS[backend]
     result = None
     for pair, hosts in pairs.items():
         params = {}
@@ -806,11 +814,13 @@ def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIR
             # variables were checked above; the rest is checked when it runs itself.
             continue
         description = describe_pair(pair, list(hosts), params, facts, play_hosts)
-        backend_settings = module.settings(Check(pair, hosts[0]), pair, params[hosts[0]], description)
+        # The peers agree on the backend (_compare_peers): the first host's says it for the pair.
+        module = BACKENDS[backend or params[hosts[0]]['dhcp_failover_backend']]
+        backend_settings = module.settings(Check(pair, hosts[0]), pair, params[hosts[0]], description, params)
         for host in hosts:
             module.check_host(Check(pair, host), params[host], description)
         if inventory_hostname in hosts:
-            result = module.host_view(description, backend_settings, inventory_hostname)
+            result = module.host_view(description, backend_settings, inventory_hostname, params)
     if result is None:
         raise PairError('(none)', inventory_hostname, 'dhcp_failover_pairs_group',
                         'host is not in any pair group under %r' % pairs_group)

@@ -47,6 +47,12 @@ def secret_names(options):
     return tuple(name for name, option in options.items() if option.get('no_log'))
 
 
+def set_apart_from_default(options, params, names):
+    """The names among ``names`` whose validated value is not the spec's default, in that order."""
+    return [name for name in names if name in options and name in params
+            and params[name] != options[name].get('default')]
+
+
 def _variable_of(message, names):
     """The variable a validator message is about: the first top-level option it names."""
     found = [(message.find(name), name) for name in names if re.search(r'\b%s\b' % re.escape(name), message)]

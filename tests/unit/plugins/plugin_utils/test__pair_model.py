@@ -173,9 +173,11 @@ def test_option_definitions_come_first_and_custom_options_get_their_type():
     assert [(d['name'], d['dhcpd_type']) for d in info['option_definitions']] == [
         ('wpad-url', 'text'), ('pxelinux.magic', 'string'), ('servers', 'array of ip-address')]
     assert info['option_spaces'] == ['pxelinux']
-    assert info['global_options'] == [{'name': 'wpad-url', 'value': '"http://wpad/wpad.dat"'},
-                                      {'name': 'servers', 'value': '10.0.0.1, 10.0.0.2'}]
-    assert info['subnets'][0]['pools'][0]['options'] == [{'name': 'pxelinux.magic', 'value': 'f1:00:74:7e'}]
+    assert info['global_options'] == [
+        {'name': 'wpad-url', 'value': '"http://wpad/wpad.dat"', 'raw': 'http://wpad/wpad.dat'},
+        {'name': 'servers', 'value': '10.0.0.1, 10.0.0.2', 'raw': ['10.0.0.1', '10.0.0.2']}]
+    assert info['subnets'][0]['pools'][0]['options'] == [
+        {'name': 'pxelinux.magic', 'value': 'f1:00:74:7e', 'raw': 'f1:00:74:7e'}]
 
 
 def test_options_are_formatted_for_dhcpd():
