@@ -55,7 +55,7 @@ EQUIVALENTS = {
     'dhcp_failover_split': 'Kea load-balancing is always 50/50 (every pool is split in halves); for all clients on '
                            'the primary use dhcp_failover_mode: hot_standby',
     'dhcp_failover_hba': 'Kea load-balancing is always 50/50 (every pool is split in halves)',
-    'dhcp_failover_mclt': 'Kea has no MCLT (a server answers only after its partner acknowledged the lease)',
+    'dhcp_failover_mclt': 'Kea has no MCLT: a server answers only after its partner acknowledged the lease',
     'dhcp_failover_peer_name': 'the Kea relationship is named after the pair and its servers after the '
                                'inventory hosts',
     'dhcp_failover_raw_global': 'raw dhcpd text has no Kea meaning; use the collection\'s neutral variables',
@@ -96,8 +96,11 @@ def refuse_isc_settings(pair, hosts, host_params):
         found = _role_spec.set_apart_from_default(options, host_params[host], ISC_ONLY)
         if found:
             name = found[0]
+            hint = EQUIVALENTS.get(name, '')
+            # "see X" names the Kea setting to use instead; any other hint says why there is none.
+            hint = (', or ' + hint) if hint.startswith('see ') else (' (%s)' % hint if hint else '')
             raise PairError(pair, host, name, 'is an ISC dhcpd setting; a Kea pair (dhcp_failover_backend=kea) does '
-                            'not use it: remove it%s' % ((', or ' + EQUIVALENTS[name]) if name in EQUIVALENTS else ''))
+                            'not use it: remove it%s' % hint)
 
 
 def _raw_fields(variable, item, fields):

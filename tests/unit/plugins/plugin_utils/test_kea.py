@@ -464,8 +464,17 @@ def test_isc_only_message_in_full():
     _both(dhcp_failover_mclt=30)(pair)
     assert str(refused(pair)) == (
         'pair kpair, host kea1, variable dhcp_failover_mclt: is an ISC dhcpd setting; a Kea pair '
-        '(dhcp_failover_backend=kea) does not use it: remove it, or Kea has no MCLT (a server answers only after its '
+        '(dhcp_failover_backend=kea) does not use it: remove it (Kea has no MCLT: a server answers only after its '
         'partner acknowledged the lease)')
+
+
+def test_isc_only_message_names_the_kea_equivalent():
+    pair = kea_pair()
+    _both(dhcp_failover_max_response_delay=30)(pair)
+    assert str(refused(pair)) == (
+        'pair kpair, host kea1, variable dhcp_failover_max_response_delay: is an ISC dhcpd setting; a Kea pair '
+        '(dhcp_failover_backend=kea) does not use it: remove it, or see dhcp_failover_kea_max_response_delay '
+        '(milliseconds)')
 
 
 def test_isc_only_settings_at_their_default_are_accepted():
