@@ -5,7 +5,9 @@
 
 A task result counts as one remote call on the host that executed it (the delegate when the task is
 delegated) unless it was skipped, ran on the controller (delegated to localhost, connection local) or
-is an action the controller answers alone (set_fact, assert, debug, meta, include_*, ...). A loop
+is an action the controller answers alone: an action plugin that says it needs no connection
+(_requires_connection False: set_fact, assert, debug, validate_argument_spec, dhcp.failover.pair_facts,
+...) or a task the strategy runs itself (meta, include_*). A loop
 counts once per item that was not skipped. An action plugin that runs several modules for one task
 (template and copy: a stat, then copy or file) still counts once: the figure is task results, and
 the action of each is recorded, so such tasks can be told apart. Written as JSON to the file named by
@@ -17,6 +19,7 @@ import json
 import os
 
 from ansible.plugins.callback import CallbackBase
+from ansible.plugins.loader import action_loader
 
 __metaclass__ = type  # pylint: disable=invalid-name
 
@@ -51,9 +54,22 @@ class CallbackModule(CallbackBase):
         self.hosts = {}
         self.local = {}
 
+    @staticmethod
+    def _controller_only(task):
+        """True when the task's action plugin runs without a connection to the host."""
+        name = getattr(task, 'resolved_action', None) or task.action or ''
+        if name.rsplit('.', 1)[-1] in LOCAL_ACTIONS:
+            return True
+        try:
+            cls = action_loader.get(name, class_only=True)
+        except Exception:  # pylint: disable=broad-exception-caught
+            cls = None
+        return cls is not None and getattr(cls, '_requires_connection', True) is False
+
     def _record(self, result, status):
         task = result._task  # pylint: disable=protected-access
         action = (task.action or '').rsplit('.', 1)[-1]
+        controller_only = self._controller_only(task)
         host = result._host.get_name()  # pylint: disable=protected-access
         res = result._result  # pylint: disable=protected-access
         items = res.get('results') if isinstance(res.get('results'), list) and task.loop is not None else None
@@ -64,7 +80,7 @@ class CallbackModule(CallbackBase):
             delegated = row.get('_ansible_delegated_vars') or res.get('_ansible_delegated_vars') or {}
             target = delegated.get('ansible_delegated_host') or host
             connection = delegated.get('ansible_connection') or ''
-            local = (action in LOCAL_ACTIONS or target in LOCAL_HOSTS or connection.rsplit('.', 1)[-1] == 'local')
+            local = (controller_only or target in LOCAL_HOSTS or connection.rsplit('.', 1)[-1] == 'local')
             book = self.local if local else self.hosts
             entry = book.setdefault(target, {'calls': 0, 'tasks': []})
             entry['calls'] += 1

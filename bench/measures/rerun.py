@@ -8,8 +8,9 @@ each collection (networks dhcpf-bench-n1, 10.231.11.0/24, and dhcpf-bench-n2, 10
 
 For every run: the wall time and the remote module calls per host with their task names
 (bench/callback_plugins/bench_calls.py). One more, untimed, run of each with -vvv counts the
-connection's own EXEC lines per host (an action plugin such as template runs several modules for one
-task), per task.
+connection's own EXEC lines per host and per task (with pipelining one EXEC is one module run; an
+action plugin such as template or service runs several modules for one task); the controller's own
+(delegated to localhost) are kept apart. The target (<= 6 per host) is judged on both counts.
 """
 import os
 import re
@@ -122,14 +123,19 @@ def bench_rerun(trials, old_commit):
             'remote_calls_same_every_trial': all(r.get('remote_calls_per_host') == first.get('remote_calls_per_host')
                                                  for r in x['reruns']),
             'remote_call_tasks': call_list(first),
-            'vvv_exec_per_host': exec_counts(os.path.join(ROOT, vvv['log'])),
             'vvv_wall_s': vvv['wall_s'],
         }
+        execs = exec_counts(os.path.join(ROOT, vvv['log']))
+        result[side]['vvv_exec_controller'] = execs.pop('localhost', {'execs': 0, 'tasks': {}})
+        result[side]['vvv_exec_per_host'] = execs
     cur, old = result['current'], result[old_version]
     result['ratio_median_current_to_old'] = (round(cur['wall']['median_s'] / old['wall']['median_s'], 3)
                                              if old['wall']['median_s'] else None)
     result['max_remote_calls_per_host'] = max((cur['remote_calls_per_host'] or {'': 0}).values())
+    result['max_exec_per_host'] = max([v['execs'] for v in cur['vvv_exec_per_host'].values()] or [0])
+    # judged on both counts: task results that ran a module, and the module runs the connection made
     result['met'] = (result['ratio_median_current_to_old'] is not None and result['ratio_median_current_to_old'] <= RATIO_TARGET
-                     and result['max_remote_calls_per_host'] <= CALLS_TARGET and not any(cur['changed']))
+                     and max(result['max_remote_calls_per_host'], result['max_exec_per_host']) <= CALLS_TARGET
+                     and not any(cur['changed']))
     cleanup()
     return result
