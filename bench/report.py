@@ -50,11 +50,16 @@ def execs(per_host):
     return calls({host: v['execs'] for host, v in (per_host or {}).items()})
 
 
+def controller_results(site_run):
+    """{host: n} of a site run's task results the controller answered alone (bench_calls' "local")."""
+    return {host: v['calls'] for host, v in (site_run.get('remote_calls') or {}).get('local', {}).items()}
+
+
 def environment():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.dirname(TEMPLATE)), trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.Undefined, autoescape=False)
     env.filters.update(fmt=fmt, pct=pct, slowest=slowest, acks_per_request=acks_per_request,
-                       median_discovers=median_discovers, calls=calls, execs=execs,
+                       median_discovers=median_discovers, calls=calls, execs=execs, controller_results=controller_results,
                        max_or_zero=lambda values: max(list(values) or [0]))
     env.tests.update(digits=lambda s: str(s).isdigit(), longer_than=lambda seq, n: len(seq) > n)
     return env
