@@ -267,14 +267,12 @@ def wait_normal(inventory, hosts, timeout=180):
     return took, results
 
 
-
 def summarize(values):
     values = [v for v in values if v is not None]
     if not values:
         return {'n': 0, 'median_s': None, 'worst_s': None, 'best_s': None}
     return {'n': len(values), 'median_s': round(statistics.median(values), 3), 'worst_s': round(max(values), 3),
             'best_s': round(min(values), 3), 'values_s': values}
-
 
 
 def versions():
@@ -301,8 +299,6 @@ def versions():
 def lab_versions(out):
     out['dhcpd'] = dexec(P, 'dhcpd --version 2>&1', check=False).strip()
     out['perfdhcp'] = dexec(LOAD, 'perfdhcp -v 2>&1', check=False).strip()
-
-
 
 
 def reset_keys():

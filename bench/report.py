@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The report writer of bench/run.py: RESULTS.md from a run's results (the JSON bench/run.py writes),
 through the templates bench/RESULTS.md.j2 (the page) and bench/RESULTS-analysis.md.j2 (the
-explanation of each missed target), which hold every word of it; this file only formats figures. `bench/run.py --report JSON` rewrites RESULTS.md from an earlier run's JSON."""
+explanation of each missed target), which hold every word of it; this file only formats figures.
+`bench/run.py --report JSON` rewrites RESULTS.md from an earlier run's JSON."""
 import os
 import statistics
 
