@@ -47,8 +47,8 @@ def calls(per_host):
     return ', '.join('%s %d' % kv for kv in sorted(per_host.items()))
 
 
-def execs(per_host):
-    return calls({host: v['execs'] for host, v in (per_host or {}).items()})
+def execs(per_host, key='execs'):
+    return calls({host: v.get(key, 0) for host, v in (per_host or {}).items()})
 
 
 def controller_results(site_run):

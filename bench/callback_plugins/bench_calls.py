@@ -72,7 +72,8 @@ class CallbackModule(CallbackBase):
         controller_only = self._controller_only(task)
         host = result._host.get_name()  # pylint: disable=protected-access
         res = result._result  # pylint: disable=protected-access
-        items = res.get('results') if isinstance(res.get('results'), list) and task.loop is not None else None
+        looped = task.loop is not None or bool(getattr(task, 'loop_with', None))
+        items = res.get('results') if isinstance(res.get('results'), list) and looped else None
         rows = items if items is not None else [res]
         for row in rows:
             if not isinstance(row, dict) or row.get('skipped'):
