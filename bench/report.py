@@ -56,11 +56,19 @@ def controller_results(site_run):
     return {host: v['calls'] for host, v in (site_run.get('remote_calls') or {}).get('local', {}).items()}
 
 
+def time_split(site_run):
+    """profile_tasks seconds of a site run: in tasks that ran a module on a host, and in the others
+    (answered by the controller, or delegated to it)."""
+    remote = {t['task'] for v in (site_run.get('remote_calls') or {}).get('hosts', {}).values() for t in v['tasks']}
+    on_hosts = sum(t['seconds'] for t in site_run.get('tasks', []) if t['task'] in remote)
+    return {'hosts_s': round(on_hosts, 1), 'controller_s': round(sum(t['seconds'] for t in site_run.get('tasks', [])) - on_hosts, 1)}
+
+
 def environment():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.dirname(TEMPLATE)), trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True, undefined=jinja2.Undefined, autoescape=False)
     env.filters.update(fmt=fmt, pct=pct, slowest=slowest, acks_per_request=acks_per_request,
-                       median_discovers=median_discovers, calls=calls, execs=execs, controller_results=controller_results,
+                       median_discovers=median_discovers, calls=calls, execs=execs, controller_results=controller_results, time_split=time_split,
                        max_or_zero=lambda values: max(list(values) or [0]))
     env.tests.update(digits=lambda s: str(s).isdigit(), longer_than=lambda seq, n: len(seq) > n)
     return env
