@@ -32,7 +32,7 @@ export PY_COLORS := 0
 help:
 	@echo "make demo      bring up a local lab (two dhcpd servers + a client) and run the collection's playbooks"
 	@echo "make test      everything CI checks: lint, ansible-test sanity+units, pytest, all Molecule scenarios"
-	@echo "make bench     benchmarks (results in bench/RESULTS.md)"
+	@echo "make bench     benchmarks (results in bench/RESULTS.md); a subset: make bench BENCH_ARGS='--only rerun --rerun-trials 3'"
 	@echo "make lab-down  remove the demo lab"
 	@echo "make galaxy | ee | antsibull | core-matrix | molecule-core-2.16   one stage of make test (see scripts/test.sh)"
 
@@ -45,8 +45,10 @@ demo: venv engine lab-image collection
 lab-down:
 	@scripts/demo.sh down
 
+# BENCH_ARGS: options of bench/run.py (--only MEASURE,..., --trials N, --rerun-trials N); a subset or
+# fewer trials writes to build/bench/, never to bench/RESULTS.md.
 bench: venv engine lab-image collection
-	@DHCP_FAILOVER_LAB_IMAGE=$$(cat build/lab-image.ref) $(BIN)/python bench/run.py
+	@DHCP_FAILOVER_LAB_IMAGE=$$(cat build/lab-image.ref) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 venv: $(REQ_STAMP)
 $(REQ_STAMP): tests/requirements-dev.txt

@@ -1,0 +1,307 @@
+# Copyright (c) dhcp.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The bench's lab: containers, networks, inventories and ansible-playbook runs (bench/run.py and
+bench/measures/*). Containers and networks come from lab/lab.yml through lab/lab.py, as in Molecule.
+
+Lab: network dhcpf-bench (10.231.10.0/24) for the main pair, dhcpf-bench-n1..n4 (10.231.11-14.0/24)
+for the measures with pairs of their own; containers dhcpf-bench-*. All DHCP traffic stays on these
+networks.
+"""
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, 'bench')
+CALLBACKS = os.path.join(BENCH, 'callback_plugins')
+WORK = os.path.join(ROOT, 'build', 'bench')
+BIN = os.path.dirname(os.path.abspath(sys.executable))
+# The lab's image, container flags and network options: lab/lab.yml (lab/lab.py reads it).
+sys.path.insert(0, os.path.join(ROOT, 'lab'))
+import lab  # noqa: E402  pylint: disable=wrong-import-position
+
+IMAGE = lab.image('full')
+INSTALLED = os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, 'build', 'collections')).split(':')[0]
+# A private copy of the installed collection: a `make collection` running meanwhile (rm -rf, then
+# install) must not pull it from under a half-done benchmark.
+COLLECTIONS = os.path.join(WORK, 'collections')
+
+PREFIX = 'dhcpf-bench'
+NET = 'dhcpf-bench'
+LAN = '10.231.10'
+P, S, SOLO, CLIENT, LOAD = (PREFIX + '-' + n for n in ('p', 's', 'solo', 'c', 'load'))
+ADDR = {P: LAN + '.2', S: LAN + '.3', SOLO: LAN + '.4', CLIENT: LAN + '.10', LOAD: LAN + '.11'}
+GIADDR = LAN + '.11'          # perfdhcp's own address: giaddr, replies come back to it on port 67
+RELAY_PAIR = LAN + '.12'      # bench/relay.py -> both servers of the pair
+RELAY_SOLO = LAN + '.13'      # bench/relay.py -> the standalone server
+PEER = 'bench'
+MCLT = 30
+POOL = {'start': LAN + '.16', 'end': LAN + '.253'}   # Docker's own addresses stay in .0/28
+SERVICE = 'isc-dhcp-server'
+
+TAKEOVER_TARGET_S = 2.0
+RATE_TARGET = 0.8
+RERUN_TARGET = 1 / 3
+JOURNAL_TARGET_S = 1.0
+SCALING_TARGET = 2.0
+
+
+def log(msg):
+    print('[bench %s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
+
+
+def sh(argv, check=True, timeout=600, **kwargs):
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
+    if check and proc.returncode != 0:
+        raise RuntimeError('%s failed (rc %d): %s' % (' '.join(argv), proc.returncode, (proc.stderr or proc.stdout)[-2000:]))
+    return proc
+
+
+def dexec(name, script, check=True, timeout=120, stdin=None):
+    argv = ['docker', 'exec'] + (['-i'] if stdin is not None else []) + [name, 'bash', '-c', script]
+    return sh(argv, check=check, timeout=timeout, input=stdin).stdout
+
+
+# ---------------------------------------------------------------- lab
+
+
+def cleanup():
+    """Remove every dhcpf-bench* container and network (this run's or an earlier one's)."""
+    names = sh(['docker', 'ps', '-a', '--filter', 'name=^' + PREFIX, '--format', '{{.Names}}']).stdout.split()
+    names = [n for n in names if n == PREFIX or n.startswith(PREFIX + '-')]
+    if names:
+        sh(['docker', 'rm', '-f'] + names, check=False)
+    nets = sh(['docker', 'network', 'ls', '--filter', 'name=^' + PREFIX, '--format', '{{.Name}}']).stdout.split()
+    for net in nets:
+        if net == PREFIX or net.startswith(PREFIX + '-'):
+            sh(['docker', 'network', 'rm', net], check=False)
+
+
+def create_network(name, prefix):
+    sh(['docker', 'network', 'create'] + lab.network_create_args(prefix + '.0/24') + [name])
+
+
+def start_containers(specs, image=None, mounts=()):
+    """specs: [(name, network, address)]; waits until systemd runs in every one.
+    mounts: extra `docker run -v` values (the bare images' apt repository, authorized keys)."""
+    extra = []
+    for mount in mounts:
+        extra += ['-v', mount]
+    for name, net, address in specs:
+        sh(['docker', 'run', '-d', '--name', name, '--hostname', name, '--network', net, '--ip', address]
+           + lab.docker_run_args() + extra + [image or IMAGE, lab.command()])
+    for name, _ignored, _ignored in specs:
+        deadline = time.monotonic() + 90
+        while True:
+            state = sh(['docker', 'exec', name, 'systemctl', 'is-system-running'], check=False).stdout.strip()
+            if state in ('running', 'degraded'):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError('systemd did not come up in %s (%s)' % (name, state))
+            time.sleep(0.5)
+
+
+def remove_containers(names):
+    sh(['docker', 'rm', '-f'] + list(names), check=False)
+
+
+# ---------------------------------------------------------------- ansible
+
+
+def pair_group(name, primary, secondary, prefix, keys, style='current'):
+    """One pair's inventory group. style 'current': today's dhcp_failover_* variables; '1.0.0': the
+    server_* variables of the 1.0.0 role (commit 3ab564b), same settings."""
+    subnet = {
+        'network': prefix + '.0/24',
+        'routers': [prefix + '.254'],
+        'domain_name': 'bench.lab',
+        'pools': [{'ranges': [{'start': prefix + '.16', 'end': prefix + '.253'}]}],
+    }
+    if style == '1.0.0':
+        return {
+            'hosts': {primary: {'server_failover_role': 'primary', 'server_failover_address': prefix + '.2'},
+                      secondary: {'server_failover_role': 'secondary', 'server_failover_address': prefix + '.3'}},
+            'vars': {'server_failover_peer_name': name, 'server_failover_mclt': MCLT, 'server_ping_check': False,
+                     'server_interfaces': ['eth0'], 'server_omapi_key_dir': keys, 'server_subnets': [subnet]},
+        }
+    return {
+        'hosts': {primary: {'dhcp_failover_role': 'primary'}, secondary: {'dhcp_failover_role': 'secondary'}},
+        'vars': {
+            'dhcp_failover_peer_name': name,
+            'dhcp_failover_mclt': MCLT,
+            'dhcp_failover_ping_check': False,          # ping-check adds ~1 s to every offer (LAB-NOTES)
+            'dhcp_failover_omapi_key_dir': keys,
+            'dhcp_failover_subnets': [subnet],
+        },
+    }
+
+
+DOCKER_CONNECTION = {'ansible_connection': 'community.docker.docker', 'ansible_python_interpreter': '/usr/bin/python3'}
+
+
+def write_inventory(path, pairs, style='current', connection=None, host_vars=None):
+    """pairs: {group: (peer, primary, secondary, prefix)}; connection: the inventory's all.vars
+    (default: community.docker as root); host_vars: {host: {var: value}} added to each host. JSON is YAML."""
+    keys = os.path.join(WORK, 'keys-' + style)
+    groups = {group: pair_group(peer, p, s, prefix, keys, style) for group, (peer, p, s, prefix) in pairs.items()}
+    for group in groups.values():
+        for host, hvars in group['hosts'].items():
+            hvars.update((host_vars or {}).get(host, {}))
+    inventory = {'all': {
+        'vars': dict(connection or DOCKER_CONNECTION),
+        'children': {'dhcp_failover': {'children': groups}},
+    }}
+    with open(path, 'w') as handle:
+        handle.write('# Written by bench/run.py\n' + json.dumps(inventory, indent=1) + '\n')
+    return path
+
+
+def ansible_env(collections=None, calls_out=None):
+    """The environment of every ansible(-playbook) run: the bench's private collections path, the
+    profile_tasks callback and bench/callback_plugins/bench_calls.py (remote module calls per host,
+    written to calls_out)."""
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': collections or COLLECTIONS,
+        'ANSIBLE_PIPELINING': 'true',
+        'ANSIBLE_STDOUT_CALLBACK': 'default',
+        'ANSIBLE_CALLBACK_PLUGINS': CALLBACKS,
+        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks' + (',bench_calls' if calls_out else ''),
+        'PROFILE_TASKS_TASK_OUTPUT_LIMIT': 'all',
+        'PROFILE_TASKS_SORT_ORDER': 'descending',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_DEPRECATION_WARNINGS': 'false',
+        # the SSH measure: a key made for the run, lab containers made for the run
+        'ANSIBLE_HOST_KEY_CHECKING': 'false',
+        'ANSIBLE_SSH_ARGS': '-C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null',
+        'ANSIBLE_SSH_CONTROL_PATH_DIR': os.path.join(WORK, 'ssh-cp'),
+    })
+    if calls_out:
+        env['BENCH_CALLS_OUT'] = calls_out
+    return env
+
+
+PROFILE_LINE = re.compile(r'^(?P<name>\S.*?) ?-+ (?P<s>\d+\.\d\d)s$')
+RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unr>\d+)\s+'
+                        r'failed=(?P<failed>\d+)')
+
+
+def run_site(inventory, label, extra=(), playbook='dhcp.failover.site', collections=None):
+    """One `ansible-playbook dhcp.failover.site` run: wall time, changed per host, per-task times and
+    the remote module calls per host (bench_calls callback)."""
+    argv = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, playbook] + list(extra)
+    calls_file = os.path.join(WORK, 'logs', label + '.calls.json')
+    if os.path.exists(calls_file):
+        os.unlink(calls_file)
+    start = time.monotonic()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(collections, calls_file), cwd=WORK,
+                          timeout=900, check=False)
+    wall = time.monotonic() - start
+    logfile = os.path.join(WORK, 'logs', label + '.log')
+    with open(logfile, 'w') as handle:
+        handle.write(proc.stdout + proc.stderr)
+    out = proc.stdout.splitlines()
+    recap = {m['host']: {k: int(m[k]) for k in ('ok', 'changed', 'failed', 'unr')}
+             for m in (RECAP_LINE.match(line) for line in out) if m}
+    tasks = []
+    if 'TASKS RECAP' in proc.stdout:
+        for line in proc.stdout.split('TASKS RECAP', 1)[1].splitlines():
+            m = PROFILE_LINE.match(line.strip())
+            if m:
+                tasks.append({'task': m['name'], 'seconds': float(m['s'])})
+    results = {}
+    for line in out:
+        m = re.match(r'^(ok|changed): \[([^\]]+)\]', line)
+        if m:
+            results[m.group(2)] = results.get(m.group(2), 0) + 1
+    if proc.returncode != 0:
+        raise RuntimeError('site run %s failed (rc %d), see %s' % (label, proc.returncode, logfile))
+    res = {'wall_s': round(wall, 2), 'changed': sum(r['changed'] for r in recap.values()), 'recap': recap,
+           'tasks': tasks, 'task_results_per_host': results, 'log': os.path.relpath(logfile, ROOT)}
+    if os.path.exists(calls_file):
+        with open(calls_file) as handle:
+            calls = json.load(handle)
+        res['remote_calls_per_host'] = {host: v['calls'] for host, v in calls['hosts'].items()}
+        res['remote_calls'] = calls
+    return res
+
+
+def wait_normal_states(inventory, host):
+    proc = subprocess.run([os.path.join(BIN, 'ansible'), '-i', inventory, host, '-o', '-m', 'dhcp.failover.state_info',
+                           '-a', json.dumps({'peer': PEER})], capture_output=True, text=True, env=ansible_env(), cwd=WORK,
+                          timeout=120, check=False)
+    try:
+        peer = json.loads(proc.stdout.split(' => ', 1)[1])['peers'][PEER]
+        return {k: peer.get(k) for k in ('my_state', 'my_state_since', 'partner_state', 'partner_state_since')}
+    except (IndexError, KeyError, ValueError):
+        return {'raw': proc.stdout[-500:]}
+
+
+def wait_normal(inventory, hosts, timeout=180):
+    """Both peers in normal, read with dhcp.failover.state_info wait_for. Returns seconds and the results."""
+    args = json.dumps({'peer': PEER, 'wait_for': ['normal'], 'timeout': timeout})
+    start = time.monotonic()
+    proc = subprocess.run([os.path.join(BIN, 'ansible'), '-i', inventory, ':'.join(hosts), '-o', '-m',
+                           'dhcp.failover.state_info', '-a', args], capture_output=True, text=True, env=ansible_env(),
+                          cwd=WORK, timeout=timeout + 120, check=False)
+    took = time.monotonic() - start
+    results = {}
+    for line in proc.stdout.splitlines():
+        if ' => ' in line:
+            host, payload = line.split(' => ', 1)
+            try:
+                results[host.split(' | ')[0].strip()] = json.loads(payload)
+            except ValueError:
+                pass
+    if proc.returncode != 0:
+        raise RuntimeError('pair not normal within %d s: %s' % (timeout, (proc.stdout + proc.stderr)[-1500:]))
+    return took, results
+
+
+def summarize(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return {'n': 0, 'median_s': None, 'worst_s': None, 'best_s': None}
+    return {'n': len(values), 'median_s': round(statistics.median(values), 3), 'worst_s': round(max(values), 3),
+            'best_s': round(min(values), 3), 'values_s': values}
+
+
+def versions():
+    def first_line(argv, container=None):
+        try:
+            if container:
+                argv = ['docker', 'exec', container] + argv
+            proc = sh(argv, check=False, timeout=30)
+            return (proc.stdout + proc.stderr).strip().splitlines()[0]
+        except Exception as exc:  # a missing figure must not lose the run
+            return 'unknown (%s)' % exc
+    out = {
+        'python': platform.python_version(),
+        'kernel': platform.release(),
+        'ansible_core': first_line([os.path.join(BIN, 'ansible'), '--version']),
+        'docker_server': first_line(['docker', 'version', '--format', '{{.Server.Version}}']),
+        'collection': first_line(['sed', '-n', 's/^version: *//p', os.path.join(ROOT, 'galaxy.yml')]),
+        'git_commit': first_line(['git', '-C', ROOT, 'rev-parse', 'HEAD']),
+        'image': IMAGE,
+    }
+    return out
+
+
+def lab_versions(out):
+    out['dhcpd'] = dexec(P, 'dhcpd --version 2>&1', check=False).strip()
+    out['perfdhcp'] = dexec(LOAD, 'perfdhcp -v 2>&1', check=False).strip()
+
+
+def reset_keys():
+    """Forget the OMAPI keys of an earlier lab: fresh containers get fresh keys."""
+    for style in ('current', '1.0.0'):
+        shutil.rmtree(os.path.join(WORK, 'keys-' + style), ignore_errors=True)
