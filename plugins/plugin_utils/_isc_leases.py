@@ -402,7 +402,7 @@ def select(parsed, kea_config, now):
     latest = merge(parsed if isinstance(parsed, (list, tuple)) else [parsed])
     subnets = kea_subnets(kea_config)
     carried, skipped = [], {}
-    for address in sorted(latest, key=lambda item: ipaddress.IPv4Address(item)):
+    for address in sorted(latest, key=ipaddress.IPv4Address):
         lease = latest[address]
         kind = _kind(lease, now)
         if kind == 'active':

@@ -271,7 +271,6 @@ def lines(pair, items):
     ordered = sorted(items, key=lambda item: (item['severity'] != LOSS, item['variable']))
     result = []
     for item in ordered:
-        result.append('pair %s, %s: %s: %s%s' % (pair, item['variable'], item['severity'], item['why'],
-                                                  ' (the Kea backend refuses it as set: dropped once accepted)'
-                                                  if item['refused_by_kea'] else ''))
+        tail = ' (the Kea backend refuses it as set: dropped once accepted)' if item['refused_by_kea'] else ''
+        result.append('pair %s, %s: %s: %s%s' % (pair, item['variable'], item['severity'], item['why'], tail))
     return result
