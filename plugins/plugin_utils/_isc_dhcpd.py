@@ -32,7 +32,7 @@ VARIABLES = (
     'dhcp_failover_min_balance', 'dhcp_failover_max_balance',
     'dhcp_failover_omapi_enabled', 'dhcp_failover_omapi_port', 'dhcp_failover_omapi_key_name',
     'dhcp_failover_omapi_algorithm', 'dhcp_failover_omapi_secret', 'dhcp_failover_ddns_update_style',
-    'dhcp_failover_authoritative', 'dhcp_failover_ping_check', 'dhcp_failover_raw_global',
+    'dhcp_failover_ping_check', 'dhcp_failover_raw_global',
 )
 # The split when neither dhcp_failover_split nor dhcp_failover_hba is set (load_balance).
 DEFAULT_SPLIT = 128

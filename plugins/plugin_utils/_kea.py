@@ -216,6 +216,9 @@ def settings(check, pair, params, description, host_params=None):
         'max_response_delay': params['dhcp_failover_kea_max_response_delay'],
         'max_ack_delay': params['dhcp_failover_kea_max_ack_delay'],
         'max_unacked_clients': params['dhcp_failover_kea_max_unacked_clients'],
+        # Shared with dhcpd (its `authoritative;`): Kea's default is false, which would leave a client
+        # asking for an address from elsewhere without a DHCPNAK, unlike the dhcpd pair it replaces.
+        'authoritative': bool(params['dhcp_failover_authoritative']),
     }
     configs = dict((host, render(description, kea, host, host_params.get(host, params))) for host in hosts)
     check_pair(pair, description, configs)
@@ -409,6 +412,7 @@ def render(description, kea, host, local):
                            'name': posixpath.normpath(local['dhcp_failover_kea_lease_file']),
                            'lfc-interval': LFC_INTERVAL},
         'multi-threading': {'enable-multi-threading': True},
+        'authoritative': kea['authoritative'],
         'valid-lifetime': description['default_lease_time'],
         'max-valid-lifetime': description['max_lease_time'],
         'hooks-libraries': [

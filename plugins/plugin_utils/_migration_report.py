@@ -228,9 +228,6 @@ def report(params, options=None):
         items.append(_item('dhcp_failover_ddns_update_style', LOSS, 'dynamic DNS updates (%s): a Kea pair needs '
                            'kea-dhcp-ddns for them, which this collection does not deploy: DNS would no longer be '
                            'updated' % params['dhcp_failover_ddns_update_style'], True))
-    if params.get('dhcp_failover_authoritative') is False:
-        items.append(_item('dhcp_failover_authoritative', LOSS, 'a non-authoritative dhcpd stays silent on requests '
-                           'for addresses it does not know; the Kea rendering has no setting for it', True))
     if params.get('dhcp_failover_ping_check', True):
         items.append(_item('dhcp_failover_ping_check', NOTE, 'Kea (2.2, 2.6 as rendered) does not ping an address '
                            'before offering it; a conflict shows up only when the client declines the address',

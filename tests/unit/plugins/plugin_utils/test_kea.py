@@ -537,3 +537,12 @@ def test_the_peers_must_agree_on_the_backend():
     pair[0]['kea2']['dhcp_failover_backend'] = 'isc_dhcpd'
     error = refused(pair)
     assert (error.host, error.variable) == ('kea2', 'dhcp_failover_backend') and 'differs between the peers' in error.message
+
+
+@pytest.mark.parametrize('authoritative', [True, False])
+def test_authoritative_is_carried_to_kea(authoritative):
+    # Kea's own default is false: a Kea pair from a dhcpd description (authoritative by default)
+    # would stop answering DHCPNAK to clients asking for addresses from elsewhere.
+    pair = kea_pair()
+    _both(dhcp_failover_authoritative=authoritative)(pair)
+    assert info_of(pair)['kea']['config']['Dhcp4']['authoritative'] is authoritative
