@@ -673,8 +673,8 @@ def warn_unread_journal(module, result):
         module.warn('journal not read: %s' % result['journal_problem'])
 
 
-def describe(peers):
-    if any(p.get('backend') == 'kea' for p in peers.values()):
+def describe(peers, backend='isc_dhcpd'):
+    if backend == 'kea':
         return _kea_ctrl.describe(peers)
     return ', '.join('%s: my state %s, partner %s' % (name, p['my_state'], p['partner_state'])
                      for name, p in sorted(peers.items())) or 'no failover peer found'
@@ -724,13 +724,13 @@ def main():
             warn_unread_journal(module, result)
             if not result['running']:
                 module.fail_json(msg='timeout after %ss waiting for %s: %s is not running (%s); last recorded %s' % (
-                    module.params['timeout'], ' or '.join(wait_for), daemon, result['not_running_reason'], describe(peers)),
+                    module.params['timeout'], ' or '.join(wait_for), daemon, result['not_running_reason'], describe(peers, backend)),
                     changed=False, **result)
             if result.get('socket_problem'):
                 module.fail_json(msg='timeout after %ss waiting for %s: %s' % (
                     module.params['timeout'], ' or '.join(wait_for), result['socket_problem']), changed=False, **result)
             module.fail_json(msg='timeout after %ss waiting for %s; last seen %s' % (
-                module.params['timeout'], ' or '.join(wait_for), describe(peers)), changed=False, **result)
+                module.params['timeout'], ' or '.join(wait_for), describe(peers, backend)), changed=False, **result)
         time.sleep(1)
     warn_unread_journal(module, result)
     if backend == 'kea' and result['socket_problem'] and not peers:
