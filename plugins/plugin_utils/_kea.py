@@ -67,7 +67,11 @@ for _name in ISC_ONLY:
 
 MODES = {'load_balance': 'load-balancing', 'hot_standby': 'hot-standby'}
 HA_ROLES = {'load-balancing': ('primary', 'secondary'), 'hot-standby': ('primary', 'standby')}
-SPLIT_CLASSES = ('HA_server1', 'HA_server2')
+# The HA hook puts each client of a load-balancing pair in the class "HA_" + the name of the server
+# whose hash bucket it falls in (the ARM's HA_server1/HA_server2 are only its servers' names):
+# measured on 2.2.0 by H3, pools of class HA_server1 with servers named otherwise serve nobody
+# ("ALLOC_ENGINE_V4_ALLOC_FAIL_CLASSES ... client with classes: ALL, HA_dhcpf-k3-p, ...").
+SPLIT_CLASS_PREFIX = 'HA_'
 HOOKS = ('libdhcp_lease_cmds.so', 'libdhcp_ha.so')
 LEASE_DIRECTORY = '/var/lib/kea'
 SOCKET_DIRECTORY = '/run/kea'
@@ -255,9 +259,9 @@ def option_data_text(value, kind):
         return ', '.join(option_data_text(item, kind) for item in value)
     text = str(value)
     if kind == 'binary':
-        digits = text.replace(':', '')
+        # dhcpd's colon-separated hex (01:2:ff) as Kea's plain hex, anything else as the hex of its text.
         if _isc_dhcpd_hex(text):
-            return ''.join(part.zfill(2) for part in text.split(':')).upper() if ':' in text else digits.upper()
+            return ''.join(part.zfill(2) for part in text.split(':')).upper()
         return _hex(text)
     if kind == 'text':
         return text.replace(',', '\\,')
@@ -314,7 +318,13 @@ def _boot(target, item):
         target['boot-file-name'] = item['filename']
 
 
-def _subnet(subnet, subnet_id, mode, reservations, definitions):
+def split_classes(peers):
+    """The classes of the two halves: HA_<primary's name> for the first, HA_<secondary's name> for the second."""
+    by_role = dict((peer['role'], peer['name']) for peer in peers)
+    return SPLIT_CLASS_PREFIX + by_role['primary'], SPLIT_CLASS_PREFIX + by_role['secondary']
+
+
+def _subnet(subnet, subnet_id, mode, reservations, definitions, classes):
     pools = []
     for pool in subnet['pools']:
         extra = {}
@@ -324,7 +334,7 @@ def _subnet(subnet, subnet_id, mode, reservations, definitions):
         for item in pool['ranges']:
             if mode == 'load-balancing':
                 for index, (start, end) in enumerate(split_range(item['start'], item['end'])):
-                    pools.append(dict({'pool': _pool_text(start, end), 'client-class': SPLIT_CLASSES[index]}, **extra))
+                    pools.append(dict({'pool': _pool_text(start, end), 'client-class': classes[index]}, **extra))
             else:
                 pools.append(dict({'pool': _pool_text(item['start'], item['end'])}, **extra))
     network = ipaddress.IPv4Network(subnet['network'])
@@ -380,9 +390,10 @@ def render(description, kea, host, local):
         },
         'peers': [dict(peer) for peer in kea['peers']],
     }
+    classes = split_classes(kea['peers']) if mode == 'load-balancing' else None
     subnets, shared_networks = [], {}
     for subnet_id, (_variable, subnet, shared) in enumerate(all_subnets(description), 1):
-        rendered = _subnet(subnet, subnet_id, mode, description['reservations'], definitions)
+        rendered = _subnet(subnet, subnet_id, mode, description['reservations'], definitions, classes)
         if shared is None:
             subnets.append(rendered)
         else:
@@ -404,7 +415,7 @@ def render(description, kea, host, local):
     }
     if mode == 'load-balancing':
         # Assigned by the HA hook to the clients of each server's hash buckets.
-        dhcp4['client-classes'] = [{'name': name} for name in SPLIT_CLASSES]
+        dhcp4['client-classes'] = [{'name': name} for name in classes]
     defs = _option_defs(description)
     if defs:
         dhcp4['option-def'] = defs
@@ -495,10 +506,10 @@ def check_pair(pair, description, configs):
     for host in hosts:
         rendered = _rendered_subnets(configs[host])
         for variable, subnet, _shared in all_subnets(description):
-            _check_pools(pair, host, variable, subnet, rendered.get(subnet['network']), mode)
+            _check_pools(pair, host, variable, subnet, rendered.get(subnet['network']), mode, blocks[host]['peers'])
 
 
-def _check_pools(pair, host, variable, subnet, rendered, mode):
+def _check_pools(pair, host, variable, subnet, rendered, mode, peers):
     if rendered is None:
         raise PairError(pair, host, variable, 'subnet %s is missing from the config' % subnet['network'])
     pools = [(_pool_range(pool['pool']), pool.get('client-class')) for pool in rendered.get('pools') or []]
@@ -514,14 +525,16 @@ def _check_pools(pair, host, variable, subnet, rendered, mode):
                 continue
             size = int(end) - int(start) + 1
             first = (size + 1) // 2
-            wanted = [(start, start + (first - 1), SPLIT_CLASSES[0])]
+            # Independent of split_classes(): the class Kea gives a server's clients is HA_ + its name.
+            names = dict((peer['role'], peer['name']) for peer in peers)
+            wanted = [(start, start + (first - 1), 'HA_%s' % names['primary'])]
             if size > first:
-                wanted.append((start + first, end, SPLIT_CLASSES[1]))
+                wanted.append((start + first, end, 'HA_%s' % names['secondary']))
             if parts != wanted:
                 raise PairError(pair, host, where, 'load-balancing needs range %s-%s split in two halves, %s for the '
-                                'primary and %s for the secondary, the config has %s: Kea '
-                                'does not check this, and with an unsplit pool both servers hand out the same '
-                                'addresses' % (start, end, _parts_text(wanted[:1]), _parts_text(wanted[1:]),
+                                'primary and %s for the secondary (the HA hook puts a server\'s clients in the class '
+                                'HA_<its name>), the config has %s: Kea does not check this; with an unsplit pool both '
+                                'servers hand out the same addresses, with other classes nobody is served' % (start, end, _parts_text(wanted[:1]), _parts_text(wanted[1:]),
                                                _parts_text(parts)))
 
 

@@ -77,13 +77,33 @@ def refused(pair, host='kea1'):
 # Rendering
 
 def test_load_balancing_splits_every_pool_primary_first():
-    """.120-.200 is 81 addresses: the primary (HA_server1) gets the first 41, the secondary the other 40."""
+    """.120-.200 is 81 addresses: the primary (class HA_kea1) gets the first 41, the secondary (HA_kea2) the other 40."""
     config = rendered(kea_pair())
     assert config['Dhcp4']['subnet4'][0]['pools'] == [
-        {'pool': '192.168.1.120 - 192.168.1.160', 'client-class': 'HA_server1'},
-        {'pool': '192.168.1.161 - 192.168.1.200', 'client-class': 'HA_server2'},
+        {'pool': '192.168.1.120 - 192.168.1.160', 'client-class': 'HA_kea1'},
+        {'pool': '192.168.1.161 - 192.168.1.200', 'client-class': 'HA_kea2'},
     ]
-    assert config['Dhcp4']['client-classes'] == [{'name': 'HA_server1'}, {'name': 'HA_server2'}]
+    assert config['Dhcp4']['client-classes'] == [{'name': 'HA_kea1'}, {'name': 'HA_kea2'}]
+
+
+def test_split_classes_are_ha_and_each_servers_own_name():
+    """Kea's HA hook classes a load-balancing client HA_<this-server-name of the server that serves it>.
+
+    Measured on Kea 2.2.0 (H3's lab, kea-findings.md 07:17): pools of class HA_server1/HA_server2 with
+    servers named otherwise serve no client at all. The inventory names become the server names.
+    """
+    hostvars, _pairs = kea_pair()
+    renamed = {'dhcp-a.example.net': hostvars['kea1'], 'dhcp-b.example.net': hostvars['kea2']}
+    pairs = {'kpair': ['dhcp-a.example.net', 'dhcp-b.example.net']}
+    for host in renamed:
+        config = derive_pair(renamed, pairs, host)['kea']['config']
+        block = ha(config)
+        names = dict((peer['role'], peer['name']) for peer in block['peers'])
+        assert names == {'primary': 'dhcp-a.example.net', 'secondary': 'dhcp-b.example.net'}
+        assert [pool['client-class'] for pool in config['Dhcp4']['subnet4'][0]['pools']] == [
+            'HA_' + names['primary'], 'HA_' + names['secondary']]
+        assert config['Dhcp4']['client-classes'] == [{'name': 'HA_dhcp-a.example.net'},
+                                                     {'name': 'HA_dhcp-b.example.net'}]
 
 
 @pytest.mark.parametrize('start, end, halves', [
@@ -107,10 +127,10 @@ def test_every_range_of_every_pool_is_split_and_pool_options_follow():
     pools = rendered(pair)['Dhcp4']['subnet4'][0]['pools']
     data = [{'name': 'domain-name', 'data': 'pool.cat'}]
     assert pools == [
-        {'pool': '192.168.1.100 - 192.168.1.101', 'client-class': 'HA_server1', 'option-data': data},
-        {'pool': '192.168.1.102 - 192.168.1.103', 'client-class': 'HA_server2', 'option-data': data},
-        {'pool': '192.168.1.110 - 192.168.1.111', 'client-class': 'HA_server1', 'option-data': data},
-        {'pool': '192.168.1.112 - 192.168.1.112', 'client-class': 'HA_server2', 'option-data': data},
+        {'pool': '192.168.1.100 - 192.168.1.101', 'client-class': 'HA_kea1', 'option-data': data},
+        {'pool': '192.168.1.102 - 192.168.1.103', 'client-class': 'HA_kea2', 'option-data': data},
+        {'pool': '192.168.1.110 - 192.168.1.111', 'client-class': 'HA_kea1', 'option-data': data},
+        {'pool': '192.168.1.112 - 192.168.1.112', 'client-class': 'HA_kea2', 'option-data': data},
     ]
 
 
@@ -193,8 +213,8 @@ def test_subnet_ids_options_and_reservations():
     assert 'reservations' not in second and second['pools'] == []
     assert config['shared-networks'] == [{'name': 'campus', 'subnet4': [{
         'id': 3, 'subnet': '10.9.0.0/24',
-        'pools': [{'pool': '10.9.0.10 - 10.9.0.11', 'client-class': 'HA_server1'},
-                  {'pool': '10.9.0.12 - 10.9.0.13', 'client-class': 'HA_server2'}]}]}]
+        'pools': [{'pool': '10.9.0.10 - 10.9.0.11', 'client-class': 'HA_kea1'},
+                  {'pool': '10.9.0.12 - 10.9.0.13', 'client-class': 'HA_kea2'}]}]}]
 
 
 @pytest.mark.parametrize('value, kind, data', [
@@ -249,8 +269,10 @@ def _description_and_configs():
     from ansible_collections.dhcp.failover.plugins.plugin_utils import _pair_model
     hostvars, pairs = kea_pair()
     options = load_options()
-    params = dict((host, _pair_model._role_spec.validate(options, {k: v for k, v in hostvars[host].items() if k in options},
-                                                          'kpair', host)) for host in HOSTS)
+    params = {}
+    for host in HOSTS:
+        own = dict((name, value) for name, value in hostvars[host].items() if name in options)
+        params[host] = _pair_model._role_spec.validate(options, own, 'kpair', host)
     facts = dict((host, hostvars[host]['ansible_facts']) for host in HOSTS)
     description = _pair_model.describe_pair('kpair', list(HOSTS), params, facts)
     kea = _kea.settings(_pair_model.Check('kpair', 'kea1'), 'kpair', params['kea1'], description, params)
@@ -270,7 +292,14 @@ def _break_half(configs):
 def _break_swapped(configs):
     for config in configs.values():
         pools = config['Dhcp4']['subnet4'][0]['pools']
-        pools[0]['client-class'], pools[1]['client-class'] = 'HA_server2', 'HA_server1'
+        pools[0]['client-class'], pools[1]['client-class'] = 'HA_kea2', 'HA_kea1'
+
+
+def _break_arm_classes(configs):
+    """The ARM example's class names, which only fit servers named server1 and server2."""
+    for config in configs.values():
+        pools = config['Dhcp4']['subnet4'][0]['pools']
+        pools[0]['client-class'], pools[1]['client-class'] = 'HA_server1', 'HA_server2'
 
 
 def _break_name(configs):
@@ -302,7 +331,8 @@ def _break_roles(configs):
 
 @pytest.mark.parametrize('breaking, host, variable, words', [
     (_break_unsplit, 'kea1', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'split in two halves'),
-    (_break_half, 'kea1', 'dhcp_failover_subnets[0].pools[0].ranges[0]', '192.168.1.120-192.168.1.160 (HA_server1) for the primary'),
+    (_break_half, 'kea1', 'dhcp_failover_subnets[0].pools[0].ranges[0]', '192.168.1.120-192.168.1.160 (HA_kea1) for the primary'),
+    (_break_arm_classes, 'kea1', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'class HA_<its name>'),
     (_break_swapped, 'kea1', 'dhcp_failover_subnets[0].pools[0].ranges[0]', 'split in two halves'),
     (_break_name, 'kea2', 'dhcp_failover_pairs_group', "this-server-name 'nobody' is not among the peers"),
     (_break_mode, 'kea1', 'dhcp_failover_mode', "mode 'bogus'"),
