@@ -433,7 +433,9 @@ peers:
       leases_file: null
       running: true
 source:
-  description: V(journald) when the journal answered for at least one peer, V(leases) otherwise.
+  description:
+    - V(journald) when the journal answered for at least one peer, V(leases) otherwise.
+    - V(control_socket) with O(backend=kea) (RV(peers.source) and the C(*_source) keys of each peer too).
   returned: always
   type: str
   sample: journald
@@ -462,7 +464,7 @@ not_running_reason:
   type: str
   sample: 'unit isc-dhcp-server.service is active/exited (its dhcpd died: killed or crashed, while the LSB unit stays active)'
 dhcpd_pids:
-  description: The PIDs of the live dhcpd processes of the unit.
+  description: The PIDs of the live dhcpd processes of the unit (with O(backend=kea), of the live C(kea-dhcp4) processes).
   returned: always
   type: list
   elements: int
