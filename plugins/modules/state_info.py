@@ -666,7 +666,8 @@ def read_kea_state(module):
     elif result['journal_problem'] and result['journal_problem'].startswith('journalctl failed'):
         result['journal_problem'] += _journal_access_hint()
     if result['journal_problem']:
-        result['journal_problem'] += '; the states come from the control socket only (no since-times)'
+        result['journal_problem'] += ('; the control socket gave no state either' if result['socket_problem']
+                                      else '; the states come from the control socket only (no since-times)')
     return result
 
 
