@@ -18,14 +18,14 @@ description:
     socat, no Control Agent). Works with Kea 2.2 and 2.6.
   - Returns the server's HA state before and after (RV(before), RV(after)) as the same dict, with the same keys, as
     M(dhcp.failover.state_info) returns for a Kea server (RV(dhcp.failover.state_info#module:peers)), so
-    RV(after.my_state) is in the collection's vocabulary (V(normal) for C(load-balancing)/C(hot-standby),
+    C(after.my_state) is in the collection's vocabulary (V(normal) for C(load-balancing)/C(hot-standby),
     V(partner-down), V(partner-in-maintenance), ...).
   - V(maintenance_start) goes to the server that STAYS UP. Its partner moves to C(in-maintenance), it moves to
     C(partner-in-maintenance) and serves every client; the partner can then be stopped (this server then goes
     C(partner-down)). Sent to a server whose partner is already unreachable, Kea moves the server straight to
-    C(partner-down) ("Server is now in the partner-down state as its partner appears to be offline for maintenance."):
-    that is Kea's way to declare the partner down, measured on Kea 2.2.0 and 2.6.3 in the lab (state reached within
-    0.2 s of the command, the partner killed with C(kill -9) a moment before).
+    C(partner-down) ("Server is now in the partner-down state as its partner appears to be offline for maintenance."). That is
+    Kea's way to declare the partner down, measured on Kea 2.2.0 and 2.6.3 in the lab (state reached within 0.2 s of
+    the command, the partner killed with C(kill -9) a moment before).
   - V(maintenance_cancel) goes to the server in C(partner-in-maintenance) while its partner is still
     C(in-maintenance); both return to their normal state.
   - V(continue) resumes a paused HA state machine (C(state-machine) pausing in the HA config).
@@ -74,7 +74,7 @@ options:
     default: /run/kea/kea4-ctrl-socket
   unit:
     description:
-      - The systemd unit of kea-dhcp4, whose state and cgroup tell whether it runs (RV(before.running)) and whose
+      - The systemd unit of kea-dhcp4, whose state and cgroup tell whether it runs (C(before.running)) and whose
         journal gives the since-times.
     type: str
     default: kea-dhcp4-server
@@ -88,7 +88,7 @@ options:
     default: 60
   wait_for:
     description:
-      - After the command, wait until this server's own state (RV(after.my_state), or Kea's name RV(after.ha_state)) is
+      - After the command, wait until this server's own state (C(after.my_state), or Kea's name C(after.ha_state)) is
         one of these; fail with the last seen state when O(timeout) passes first.
       - The collection's names (V(normal) is the mode's normal state) and Kea's own names.
     type: list

@@ -433,7 +433,9 @@ peers:
       leases_file: null
       running: true
 source:
-  description: V(journald) when the journal answered for at least one peer, V(leases) otherwise.
+  description:
+    - V(journald) when the journal answered for at least one peer, V(leases) otherwise.
+    - V(control_socket) with O(backend=kea) (RV(peers.source) and the C(*_source) keys of each peer too).
   returned: always
   type: str
   sample: journald
@@ -462,7 +464,7 @@ not_running_reason:
   type: str
   sample: 'unit isc-dhcp-server.service is active/exited (its dhcpd died: killed or crashed, while the LSB unit stays active)'
 dhcpd_pids:
-  description: The PIDs of the live dhcpd processes of the unit.
+  description: The PIDs of the live dhcpd processes of the unit (with O(backend=kea), of the live C(kea-dhcp4) processes).
   returned: always
   type: list
   elements: int
@@ -664,7 +666,8 @@ def read_kea_state(module):
     elif result['journal_problem'] and result['journal_problem'].startswith('journalctl failed'):
         result['journal_problem'] += _journal_access_hint()
     if result['journal_problem']:
-        result['journal_problem'] += '; the states come from the control socket only (no since-times)'
+        result['journal_problem'] += ('; the control socket gave no state either' if result['socket_problem']
+                                      else '; the states come from the control socket only (no since-times)')
     return result
 
 

@@ -534,8 +534,8 @@ def _check_pools(pair, host, variable, subnet, rendered, mode, peers):
                 raise PairError(pair, host, where, 'load-balancing needs range %s-%s split in two halves, %s for the '
                                 'primary and %s for the secondary (the HA hook puts a server\'s clients in the class '
                                 'HA_<its name>), the config has %s: Kea does not check this; with an unsplit pool both '
-                                'servers hand out the same addresses, with other classes nobody is served' % (start, end, _parts_text(wanted[:1]), _parts_text(wanted[1:]),
-                                               _parts_text(parts)))
+                                'servers hand out the same addresses, with other classes nobody is served'
+                                % (start, end, _parts_text(wanted[:1]), _parts_text(wanted[1:]), _parts_text(parts)))
 
 
 def _parts_text(parts):

@@ -150,6 +150,10 @@ STATUS_CASES = [
      'load-balancing', 'secondary', 'server2', True),
     ('kea22_hs_standby_restart_waiting_status-get', 'waiting', 'waiting', None, None, 'hot-standby', 'standby', None, False),
     ('kea26_hs_standby_restart_waiting_status-get', 'waiting', 'waiting', None, None, 'hot-standby', 'standby', 'server2', False),
+    ('kea22_lb_server2_after-ha-reset_syncing_status-get', 'syncing', 'syncing', 'normal', 'load-balancing', 'load-balancing', 'secondary', None,
+     False),
+    ('kea26_lb_server2_after-ha-reset_syncing_status-get', 'syncing', 'syncing', 'normal', 'load-balancing', 'load-balancing', 'secondary',
+     'server2', False),
     ('kea22_hs_standby_restart_ready_status-get', 'ready', 'ready', 'partner-down', 'partner-down', 'hot-standby', 'standby', None, False),
     ('kea26_hs_primary_partner-down_after-maintenance-start-unreachable_status-get', 'partner-down', 'partner-down', None, None,
      'hot-standby', 'primary', 'server1', None),
@@ -390,3 +394,16 @@ def test_answer_that_is_not_json(replay):
     with pytest.raises(_kea_ctrl.KeaCtrlError) as exc:
         _kea_ctrl.send_command(server.path, 'status-get', timeout=2)
     assert exc.value.reason == 'protocol'
+
+
+@pytest.mark.parametrize('version', ['22', '26'])
+def test_solo_start_goes_partner_down_then_normal(version):
+    # server1 restarted with server2 stopped: Kea logs the partner as UNDEFINED; the survivor goes
+    # from partner-down straight back to load-balancing when server2 returns (server2 does the sync)
+    transitions = _kea_ctrl.parse_entries(journal('kea%s_lb_server1_solo-start_journal.jsonl' % version))
+    assert [(t['ha_from'], t['ha_to'], t['partner_state']) for t in transitions] == [
+        ('waiting', 'partner-down', 'undefined'), ('partner-down', 'load-balancing', 'ready')]
+    assert [(t['from'], t['to']) for t in transitions] == [('waiting', 'partner-down'), ('partner-down', 'normal')]
+    state = _kea_ctrl.parse_status_get(answer('kea%s_lb_server1_normal_status-get' % version))[0]
+    _kea_ctrl.add_journal(state, transitions)
+    assert state['my_state_since'] == state['both_normal_since'] == transitions[1]['time']
