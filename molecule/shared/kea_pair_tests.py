@@ -16,6 +16,7 @@ from kea_checks import (
     CONFIG,
     EPHEMERAL,
     docker_exec,
+    ha_status,
     identity,
     in_range,
     kea_pids,
@@ -208,3 +209,31 @@ def test_maintenance_serves_a_client_at_every_step(lab):
         assert not any("to TERMINATED" in line for line in seen), f"expected no terminated state on {server}; saw {seen}"
     assert "STOPPED" not in output
     print(f"takeover times measured: {lab.takeover} s")
+
+
+def test_partner_down_refused_while_the_pair_talks_then_declared(lab):
+    confirm = (f"dhcp_failover_survivor={lab.secondary}", f"dhcp_failover_confirm_partner_down={lab.primary}")
+    output = run_playbook("partner_down", *confirm, expect_rc=2)
+    assert "not cut off from" in output, f"expected the refusal of a survivor in touch with its partner; saw:\n{output[-3000:]}"
+    assert ha_status(lab.secondary)["state"] == lab.normal_state, "expected the refusal to change nothing"
+
+    kill9(lab.primary)
+    wait_until(f"no kea-dhcp4 process on {lab.primary}", lambda: not kea_pids(lab.primary), timeout=10)
+    # As an operator: once the survivor has noticed (its next heartbeat failed).
+    noticed = wait_until(f"{lab.secondary} to notice that its partner is gone",
+                         lambda: (lambda seen: seen if seen["communication_interrupted"] or seen["state"] != lab.normal_state
+                                  else None)(ha_status(lab.secondary)), timeout=30)
+    print(f"survivor {lab.secondary} before partner_down: {noticed['state']}, communication-interrupted "
+          f"{noticed['communication_interrupted']}, partner {noticed['partner_state']}")
+    output = run_playbook("partner_down", *confirm)
+    seen = wait_ha(lab.secondary, ["partner-down"], timeout=5)
+    assert "-> partner-down" in output, f"expected the report line '... -> partner-down'; saw:\n{output[-3000:]}"
+    assert f"{lab.primary} declared down (kea-dhcp4 not running: " in output and "isc-dhcp-server" not in output, (
+        f"expected the lost server judged by its kea-dhcp4 unit and process; saw:\n{output[-3000:]}")
+    address, server = udhcpc(lab.client, identity(0x44, 1), tries=2, wait=2)
+    assert server == lab.secondary_address, f"expected the survivor {lab.secondary_address} to serve; saw {address} from {server}"
+    print("partner_down: " + " | ".join(line.strip().strip('",') for line in output.splitlines() if "->" in line or "declared down" in line)
+          + f"; survivor {seen['state']}, new client {address} from {server}")
+    systemctl(lab.primary, "restart")
+    for host in (lab.primary, lab.secondary):
+        wait_ha(host, [_normal(lab)], timeout=90, partner_states=[_normal(lab)])

@@ -10,4 +10,5 @@ from kea_pair_tests import (  # noqa: F401 (collected by pytest from here)
     test_status_shows_both_servers,
     test_drill_fails_over_to_the_partner_and_back,
     test_maintenance_serves_a_client_at_every_step,
+    test_partner_down_refused_while_the_pair_talks_then_declared,
 )
