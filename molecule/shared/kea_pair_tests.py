@@ -237,3 +237,38 @@ def test_partner_down_refused_while_the_pair_talks_then_declared(lab):
     systemctl(lab.primary, "restart")
     for host in (lab.primary, lab.secondary):
         wait_ha(host, [_normal(lab)], timeout=90, partner_states=[_normal(lab)])
+
+
+def _lease_file_of(server):
+    rc, text, err = docker_exec(server, "cat", CONFIG)
+    assert rc == 0, f"expected to read {CONFIG} on {server}; saw {err}"
+    return json.loads(text)["Dhcp4"]["lease-database"]["name"]
+
+
+def test_a_change_kea_rejects_at_start_is_rolled_back_and_the_partner_untouched(lab):
+    """A lease file Kea cannot open (the test makes a directory of that name on both servers, as a
+    broken disk would): `kea-dhcp4 -t` (2.2) accepts the configuration, kea-dhcp4 exits at start. The
+    first server's restart must be rolled back (the old file back, kea-dhcp4 serving again) and its
+    partner never restarted. On Kea 2.6 `-T` may refuse it before any change; then nothing changes."""
+    broken = "/var/lib/kea/unopenable.csv"
+    before = {server: (kea_pids(server), _lease_file_of(server)) for server in (lab.primary, lab.secondary)}
+    for server in (lab.primary, lab.secondary):
+        assert docker_exec(server, "mkdir", "-p", broken)[0] == 0, f"expected to make {broken} on {server}"
+    try:
+        output = run_playbook("site", f"dhcp_failover_kea_lease_file={broken}", expect_rc=2)
+    finally:
+        for server in (lab.primary, lab.secondary):
+            docker_exec(server, "rmdir", broken)
+    failure = [line for line in output.splitlines() if "did not come back after" in line or ("fatal:" in line and "msg" in line)]
+    print(f"site with a lease file Kea cannot open (Kea {lab.kea_version}): "
+          + " | ".join(line.strip()[:500] for line in failure[:2]))
+    for server in (lab.primary, lab.secondary):
+        assert _lease_file_of(server) == before[server][1], f"expected {server}'s {CONFIG} put back; it names {_lease_file_of(server)}"
+        wait_ha(server, [_normal(lab)], timeout=60, partner_states=[_normal(lab)])
+    assert kea_pids(lab.primary) == before[lab.primary][0], (
+        f"expected the primary {lab.primary} never restarted (pids {before[lab.primary][0]}); saw {kea_pids(lab.primary)}")
+    if lab.kea_version == "2.2" or "did not come back" in output:
+        assert f"host {lab.secondary}: kea-dhcp4 did not come back" in output and "Put back" in output, (
+            f"expected the secondary's restart rolled back, named in the failure; saw:\n{output[-3000:]}")
+        assert "kea-dhcp4 runs again with it" in output, f"expected the rollback confirmed; saw:\n{output[-3000:]}"
+        assert kea_pids(lab.secondary) != before[lab.secondary][0], f"expected {lab.secondary} restarted (and back)"

@@ -22,6 +22,7 @@ def lab():
         kea_mode="hot-standby",
         normal_state="hot-standby",
         drill_method="stop",
+        kea_version="2.6",
         leases={},
         takeover=[],
     )

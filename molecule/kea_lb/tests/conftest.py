@@ -25,6 +25,7 @@ def lab():
         kea_mode="load-balancing",
         normal_state="load-balancing",
         drill_method="kill",
+        kea_version="2.2",
         leases={},
         takeover=[],
     )

@@ -11,4 +11,5 @@ from kea_pair_tests import (  # noqa: F401 (collected by pytest from here)
     test_drill_fails_over_to_the_partner_and_back,
     test_maintenance_serves_a_client_at_every_step,
     test_partner_down_refused_while_the_pair_talks_then_declared,
+    test_a_change_kea_rejects_at_start_is_rolled_back_and_the_partner_untouched,
 )
