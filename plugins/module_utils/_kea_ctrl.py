@@ -99,8 +99,8 @@ def send_command(path, command, arguments=None, timeout=DEFAULT_TIMEOUT, raw=Non
             raise KeaCtrlError('control socket %s refuses connections: no kea-dhcp4 listens on it (the socket file stays after kea-dhcp4 died)'
                                % path, 'refused')
         except PermissionError:
-            raise KeaCtrlError('permission denied on control socket %s (it belongs to _kea and only its owner may write to it; /run/kea is 0750 on Kea 2.6: use become)'
-                               % path, 'permission')
+            raise KeaCtrlError('permission denied on control socket %s (it belongs to _kea and only its owner may write to it;'
+                               ' /run/kea is 0750 on Kea 2.6: use become)' % path, 'permission')
         except socket.timeout:
             raise KeaCtrlError('timeout after %ss connecting to control socket %s' % (timeout, path), 'timeout')
         except OSError as exc:
