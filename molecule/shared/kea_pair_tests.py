@@ -219,10 +219,13 @@ def test_partner_down_refused_while_the_pair_talks_then_declared(lab):
 
     kill9(lab.primary)
     wait_until(f"no kea-dhcp4 process on {lab.primary}", lambda: not kea_pids(lab.primary), timeout=10)
+
     # As an operator: once the survivor has noticed (its next heartbeat failed).
-    noticed = wait_until(f"{lab.secondary} to notice that its partner is gone",
-                         lambda: (lambda seen: seen if seen["communication_interrupted"] or seen["state"] != lab.normal_state
-                                  else None)(ha_status(lab.secondary)), timeout=30)
+    def _noticed():
+        seen = ha_status(lab.secondary)
+        return seen if seen["communication_interrupted"] or seen["state"] != lab.normal_state else None
+
+    noticed = wait_until(f"{lab.secondary} to notice that its partner is gone", _noticed, timeout=30)
     print(f"survivor {lab.secondary} before partner_down: {noticed['state']}, communication-interrupted "
           f"{noticed['communication_interrupted']}, partner {noticed['partner_state']}")
     output = run_playbook("partner_down", *confirm)
