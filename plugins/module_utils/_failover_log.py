@@ -220,8 +220,9 @@ def _read_text(path):
         return None
 
 
-def dhcpd_processes(unit=None, proc=None):
-    """PIDs of the live dhcpd processes (``/proc/PID/comm`` is ``dhcpd``), sorted.
+def dhcpd_processes(unit=None, proc=None, comm=DHCPD_COMM):
+    """PIDs of the live dhcpd processes (``/proc/PID/comm`` is ``dhcpd``, or ``comm``: the Kea
+    backend asks for ``kea-dhcp4``), sorted.
 
     With ``unit``, only those in that unit's cgroup (a line of ``/proc/PID/cgroup`` ending in
     ``/UNIT.service``), so a dhcpd started by hand or in another unit does not count.
@@ -236,8 +237,8 @@ def dhcpd_processes(unit=None, proc=None):
     for name in names:
         if not name.isdigit():
             continue
-        comm = _read_text(os.path.join(proc, name, 'comm'))
-        if comm is None or comm.strip() != DHCPD_COMM:
+        name_seen = _read_text(os.path.join(proc, name, 'comm'))
+        if name_seen is None or name_seen.strip() != comm:
             continue
         if suffix:
             cgroup = _read_text(os.path.join(proc, name, 'cgroup')) or ''
@@ -247,7 +248,7 @@ def dhcpd_processes(unit=None, proc=None):
     return sorted(pids)
 
 
-def daemon_status(props, unit, proc=None):
+def daemon_status(props, unit, proc=None, comm=DHCPD_COMM):
     """Whether dhcpd runs, judged by the unit and by the process table, never by ActiveState alone.
 
     Debian starts dhcpd through an LSB init script (``Type=forking``, ``RemainAfterExit=yes``, no
@@ -256,26 +257,29 @@ def daemon_status(props, unit, proc=None):
     dhcpd runs when the unit is ``active``/``running`` and a live dhcpd process sits in the unit's
     cgroup (or is its ``MainPID``). Without systemd (``props`` None) any live dhcpd process counts.
 
+    ``comm`` names the daemon's process (``kea-dhcp4`` for Kea, whose unit is ``Type=simple``:
+    its MainPID is kea-dhcp4, and after ``kill -9`` the unit is ``failed``).
+
     Returns ``{'running': bool, 'pids': [...], 'reason': str}``; ``reason`` says why not running.
     """
     if props is None:
-        pids = dhcpd_processes(None, proc)
+        pids = dhcpd_processes(None, proc, comm)
         return {'running': bool(pids), 'pids': pids,
-                'reason': '' if pids else 'no dhcpd process (systemd unit %s not found)' % unit}
-    pids = dhcpd_processes(props.get('Id') or unit, proc)
+                'reason': '' if pids else 'no %s process (systemd unit %s not found)' % (comm, unit)}
+    pids = dhcpd_processes(props.get('Id') or unit, proc, comm)
     main_pid = props.get('MainPID', '0')
     if main_pid.isdigit() and int(main_pid) and int(main_pid) not in pids:
-        comm = _read_text(os.path.join(proc or PROC, main_pid, 'comm'))
-        if comm is not None and comm.strip() == DHCPD_COMM:
+        main_comm = _read_text(os.path.join(proc or PROC, main_pid, 'comm'))
+        if main_comm is not None and main_comm.strip() == comm:
             pids = sorted(pids + [int(main_pid)])
     state = '%s/%s' % (props.get('ActiveState'), props.get('SubState'))
     if props.get('ActiveState') != 'active' or props.get('SubState') != 'running':
         reason = 'unit %s is %s' % (props.get('Id') or unit, state)
-        if state == 'active/exited':
+        if state == 'active/exited' and comm == DHCPD_COMM:
             reason += ' (its dhcpd died: killed or crashed, while the LSB unit stays active)'
         return {'running': False, 'pids': pids, 'reason': reason}
     if not pids:
-        return {'running': False, 'pids': pids, 'reason': 'unit %s is %s but no dhcpd process lives in it' % (props.get('Id') or unit, state)}
+        return {'running': False, 'pids': pids, 'reason': 'unit %s is %s but no %s process lives in it' % (props.get('Id') or unit, state, comm)}
     return {'running': True, 'pids': pids, 'reason': ''}
 
 

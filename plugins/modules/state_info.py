@@ -10,9 +10,11 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: state_info
-short_description: Failover state of ISC dhcpd from journald and the leases file
+short_description: Failover state of ISC dhcpd (journald, leases file) or Kea HA state (control socket)
 version_added: 1.0.0
 description:
+  - With O(backend=kea) (Kea DHCPv4 with the HA hook), see the Kea description further down; what follows until there
+    is about ISC dhcpd (O(backend=isc_dhcpd), the default).
   - Reports, for each failover peer of the ISC dhcpd 4.4 server on the host, its own state and its partner's state, since
     when, the last transitions, whether both servers reached C(normal) in the current service run, and the latest pool
     balance figures.
@@ -43,6 +45,22 @@ description:
   - When the journal cannot be read (not root and not in group C(systemd-journal) or C(adm), no reader, or no entries for
     the unit's current run, which always logs at least its start), it warns, says in RV(journal_problem) which source
     the states come from instead, and with O(source=journald) it fails.
+  - "Kea (O(backend=kea)): asks kea-dhcp4 over its unix control socket (O(control_socket)) with C(status-get) and
+    C(ha-heartbeat) (plus C(config-get) for the server's name on Kea 2.2, whose C(status-get) does not name it, and
+    C(version-get)), through a plain AF_UNIX JSON client (no socat, no Control Agent). Works with Kea 2.2 and 2.6."
+  - "Kea: the result has the same keys. RV(peers) has one entry per HA relationship, named O(peer) when given (the
+    playbooks pass the pair name) else the relationship's C(this-server-name). RV(peers.my_state) and
+    RV(peers.partner_state) use the collection's vocabulary: C(load-balancing) and C(hot-standby) are V(normal),
+    C(communication-recovery) is V(communications-interrupted), C(partner-down) is V(partner-down), every other Kea state
+    keeps its Kea name (V(waiting), V(syncing), V(ready), V(in-maintenance), V(partner-in-maintenance), V(terminated),
+    V(backup), V(passive-backup), V(unavailable) for a partner that cannot be reached). Kea's own names are in
+    RV(peers.ha_state) and RV(peers.partner_ha_state)."
+  - "Kea: RV(peers.my_state_since) is the time of the last C(HA_STATE_TRANSITION) line of the current run of the unit
+    into the current state (Kea 2.2 and 2.6 formats), V(null) when the journal has none; Kea does not tell since when
+    the partner is in its state (RV(peers.partner_state_since) is V(null))."
+  - "Kea: RV(running) is judged from the process: the unit (O(unit), default C(kea-dhcp4-server)) is C(active) with
+    SubState C(running) and a live C(kea-dhcp4) is in its cgroup or is its C(MainPID). After C(kill -9) the unit is
+    C(failed) and the socket file stays (connecting is refused); RV(socket_problem) then says why no state was read."
   - Never changes anything.
 author:
   - dhcp.failover maintainers (@dhcp-failover)
@@ -56,24 +74,42 @@ attributes:
     support: full
     platforms: posix
 options:
+  backend:
+    description:
+      - The DHCP server of the host. V(isc_dhcpd) reads ISC dhcpd's failover state, V(kea) Kea's HA state over its
+        control socket.
+      - The playbooks of the collection pass C(dhcp_failover_pair_info.backend).
+    type: str
+    choices: [isc_dhcpd, kea]
+    default: isc_dhcpd
+  control_socket:
+    description:
+      - With O(backend=kea), kea-dhcp4's unix control socket (C(control-socket.socket-name) of kea-dhcp4.conf).
+      - The playbooks of the collection pass C(dhcp_failover_pair_info.control_socket).
+    type: path
+    default: /run/kea/kea4-ctrl-socket
   peer:
     description:
       - Name of the failover peer (C(failover peer "NAME")) to report. All peers when omitted.
+      - With O(backend=kea), the name to report the (first) HA relationship under (the pair name); when omitted,
+        the relationship's C(this-server-name).
     type: str
   source:
     description:
       - Where to read the state from.
       - V(auto) reads journald when the unit and a journal reader exist, and the leases file when it exists.
       - V(journald) reads only journald and fails when it cannot. V(leases) reads only the leases file.
+      - Only V(auto) with O(backend=kea) (the state comes from the control socket, the since-times from journald).
     type: str
     choices: [auto, journald, leases]
     default: auto
   unit:
     description:
-      - The systemd unit of dhcpd, whose journal is read and whose state and cgroup tell whether dhcpd runs.
-      - The playbooks of the collection pass the role variable C(dhcp_failover_service).
+      - The systemd unit of dhcpd (or kea-dhcp4), whose journal is read and whose state and cgroup tell whether the
+        server runs.
+      - The playbooks of the collection pass C(dhcp_failover_pair_info.service).
+      - Default C(isc-dhcp-server), or C(kea-dhcp4-server) with O(backend=kea).
     type: str
-    default: isc-dhcp-server
   lease_file:
     description:
       - The dhcpd leases file.
@@ -86,22 +122,39 @@ options:
         states.
       - Fails with the last seen states when O(timeout) passes first; when dhcpd is not running the message says
         C(dhcpd is not running) and why (RV(not_running_reason)).
+      - With O(backend=kea), the collection's names (V(normal) is the mode's normal state, C(load-balancing) or
+        C(hot-standby); V(communications-interrupted), V(partner-down)) and Kea's own names (V(waiting), V(syncing),
+        V(ready), V(in-maintenance), V(partner-in-maintenance), V(terminated), V(backup), V(passive-backup),
+        V(load-balancing), V(hot-standby), V(communication-recovery), ...). The ISC-only states are refused for Kea and the
+        Kea-only states for ISC dhcpd.
     type: list
     elements: str
     choices:
-      - unknown-state
-      - startup
-      - normal
+      - backup
+      - communication-recovery
       - communications-interrupted
-      - partner-down
-      - potential-conflict
-      - recover
-      - paused
-      - shutdown
-      - recover-done
-      - resolution-interrupted
       - conflict-done
+      - hot-standby
+      - in-maintenance
+      - load-balancing
+      - normal
+      - partner-down
+      - partner-in-maintenance
+      - passive-backup
+      - paused
+      - potential-conflict
+      - ready
+      - recover
+      - recover-done
       - recover-wait
+      - resolution-interrupted
+      - shutdown
+      - startup
+      - syncing
+      - terminated
+      - unavailable
+      - unknown-state
+      - waiting
   timeout:
     description: Seconds to wait for O(wait_for).
     type: int
@@ -145,6 +198,15 @@ EXAMPLES = r"""
     peer: dhcp-failover
     wait_for: [normal]
     timeout: 300
+
+- name: Wait until a Kea server is back in its mode's normal HA state (load-balancing or hot-standby)
+  dhcp.failover.state_info:
+    backend: kea
+    control_socket: /run/kea/kea4-ctrl-socket
+    peer: "{{ dhcp_failover_pair_info.peer_name }}"
+    wait_for: [normal]
+    timeout: 120
+  become: true
 
 - name: Read only the leases file (no journald on this host)
   dhcp.failover.state_info:
@@ -235,6 +297,122 @@ peers:
         - M(dhcp.failover.state) returns V(true) (dhcpd answered over OMAPI).
       type: bool
       sample: true
+    backend:
+      description:
+        - V(kea) (only with O(backend=kea)).
+        - Returned only with O(backend=kea).
+      type: str
+      sample: 'kea'
+    ha_state:
+      description:
+        - Kea's own name of this server's HA state (C(status-get) C(ha-servers.local.state)).
+        - Only with O(backend=kea).
+      type: str
+      sample: 'hot-standby'
+    partner_ha_state:
+      description:
+        - Kea's name of the partner's last known state (C(ha-servers.remote.last-state)); V(unavailable) when it cannot be reached.
+        - Only with O(backend=kea).
+      type: str
+      sample: 'hot-standby'
+    ha_mode:
+      description:
+        - The relationship's mode, V(load-balancing), V(hot-standby) or V(passive-backup).
+        - Only with O(backend=kea).
+      type: str
+      sample: 'hot-standby'
+    ha_role:
+      description:
+        - This server's role in the relationship (V(primary), V(secondary), V(standby), V(backup)).
+        - Only with O(backend=kea).
+      type: str
+      sample: 'primary'
+    partner_role:
+      description:
+        - The partner's role.
+        - Only with O(backend=kea).
+      type: str
+      sample: 'standby'
+    server_name:
+      description:
+        - This server's C(this-server-name).
+        - Only with O(backend=kea).
+      type: str
+      sample: 'server1'
+    partner_name:
+      description:
+        - The partner's name (Kea 2.6; V(null) on 2.2).
+        - Only with O(backend=kea).
+      type: str
+      sample: 'server2'
+    scopes:
+      description:
+        - The scopes (HA_server1, ...) this server serves now, by server name.
+        - Only with O(backend=kea).
+      type: list
+      elements: str
+      sample: ["server1"]
+    partner_scopes:
+      description:
+        - The partner's last known scopes.
+        - Only with O(backend=kea).
+      type: list
+      elements: str
+      sample: []
+    unsent_update_count:
+      description:
+        - Lease updates not yet sent to the partner (C(ha-heartbeat)).
+        - Only with O(backend=kea).
+      type: int
+      sample: 0
+    in_touch:
+      description:
+        - Whether this server has talked to the partner since it started.
+        - Only with O(backend=kea).
+      type: bool
+      sample: true
+    communication_interrupted:
+      description:
+        - Whether the partner stopped answering (max-response-delay passed).
+        - Only with O(backend=kea).
+      type: bool
+      sample: false
+    age:
+      description:
+        - Seconds since the partner last answered.
+        - Only with O(backend=kea).
+      type: int
+      sample: 1
+    unacked_clients:
+      description:
+        - Clients the partner left unanswered while communication is interrupted.
+        - Only with O(backend=kea).
+      type: int
+      sample: 0
+    unacked_clients_left:
+      description:
+        - How many more unanswered clients before this server moves to partner-down.
+        - Only with O(backend=kea).
+      type: int
+      sample: 0
+    connecting_clients:
+      description:
+        - Clients seen trying to reach the partner while communication is interrupted.
+        - Only with O(backend=kea).
+      type: int
+      sample: 0
+    analyzed_packets:
+      description:
+        - Packets analyzed while communication is interrupted.
+        - Only with O(backend=kea).
+      type: int
+      sample: 0
+    date_time:
+      description:
+        - The server's clock as C(ha-heartbeat) gives it.
+        - Only with O(backend=kea).
+      type: str
+      sample: 'Wed, 02 Dec 2026 07:10:13 GMT'
   sample:
     dhcp-failover:
       my_state: normal
@@ -255,7 +433,9 @@ peers:
       leases_file: null
       running: true
 source:
-  description: V(journald) when the journal answered for at least one peer, V(leases) otherwise.
+  description:
+    - V(journald) when the journal answered for at least one peer, V(leases) otherwise.
+    - V(control_socket) with O(backend=kea) (RV(peers.source) and the C(*_source) keys of each peer too).
   returned: always
   type: str
   sample: journald
@@ -284,7 +464,7 @@ not_running_reason:
   type: str
   sample: 'unit isc-dhcp-server.service is active/exited (its dhcpd died: killed or crashed, while the LSB unit stays active)'
 dhcpd_pids:
-  description: The PIDs of the live dhcpd processes of the unit.
+  description: The PIDs of the live dhcpd processes of the unit (with O(backend=kea), of the live C(kea-dhcp4) processes).
   returned: always
   type: list
   elements: int
@@ -340,6 +520,30 @@ last_messages:
   type: list
   elements: str
   sample: ['Sending on   Socket/fallback/fallback-net', 'Server starting service.']
+backend:
+  description: The backend read, V(isc_dhcpd) or V(kea).
+  returned: always
+  type: str
+  sample: kea
+version:
+  description: The Kea version (C(version-get)), V(null) for ISC dhcpd or when the socket did not answer.
+  returned: always
+  type: str
+  sample: 2.6.3
+control_socket:
+  description: The control socket asked (O(backend=kea)), V(null) for ISC dhcpd.
+  returned: always
+  type: str
+  sample: /run/kea/kea4-ctrl-socket
+socket_problem:
+  description:
+    - With O(backend=kea), why the control socket gave no state (missing, refused after kea-dhcp4 died, permission
+      denied, timeout, error answer); V(null) when it answered, and for ISC dhcpd.
+  returned: always
+  type: str
+  sample: >-
+    control socket /run/kea/kea4-ctrl-socket refuses connections: no kea-dhcp4 listens on it (the socket file stays after
+    kea-dhcp4 died)
 waited:
   description: Seconds spent waiting for O(wait_for).
   returned: always
@@ -353,7 +557,12 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dhcp.failover.plugins.module_utils import _failover_log
+from ansible_collections.dhcp.failover.plugins.module_utils import _kea_ctrl
 from ansible_collections.dhcp.failover.plugins.module_utils._leases import read_leases
+
+ISC_STATES = frozenset(_failover_log.STATE_NUMBERS)
+KEA_STATES = frozenset(_kea_ctrl.WAIT_STATES)
+DEFAULT_UNITS = {'isc_dhcpd': 'isc-dhcp-server', 'kea': _kea_ctrl.DEFAULT_UNIT}
 
 
 def _journal_access_hint():
@@ -443,6 +652,22 @@ def read_state(module):
     for peer in result['peers'].values():
         peer['running'] = result['running']
     result['source'] = 'journald' if any(p['source'] == 'journald' for p in result['peers'].values()) else 'leases'
+    result.update(backend='isc_dhcpd', version=None, control_socket=None, socket_problem=None)
+    return result
+
+
+def read_kea_state(module):
+    params = module.params
+    result = _kea_ctrl.read_server(module, params['control_socket'], params['unit'], params['peer'], params['max_transitions'],
+                                   timeout=min(float(params['timeout']) or _kea_ctrl.DEFAULT_TIMEOUT, _kea_ctrl.DEFAULT_TIMEOUT))
+    if result['journal_problem'] is None and result['invocation_id'] and not result['journal_lines']:
+        result['journal_problem'] = 'journald returned no entries for the current run %s of unit %s%s' % (
+            result['invocation_id'], params['unit'], _journal_access_hint())
+    elif result['journal_problem'] and result['journal_problem'].startswith('journalctl failed'):
+        result['journal_problem'] += _journal_access_hint()
+    if result['journal_problem']:
+        result['journal_problem'] += ('; the control socket gave no state either' if result['socket_problem']
+                                      else '; the states come from the control socket only (no since-times)')
     return result
 
 
@@ -451,7 +676,9 @@ def warn_unread_journal(module, result):
         module.warn('journal not read: %s' % result['journal_problem'])
 
 
-def describe(peers):
+def describe(peers, backend='isc_dhcpd'):
+    if backend == 'kea':
+        return _kea_ctrl.describe(peers)
     return ', '.join('%s: my state %s, partner %s' % (name, p['my_state'], p['partner_state'])
                      for name, p in sorted(peers.items())) or 'no failover peer found'
 
@@ -459,38 +686,61 @@ def describe(peers):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            backend=dict(type='str', default='isc_dhcpd', choices=['isc_dhcpd', 'kea']),
+            control_socket=dict(type='path', default=_kea_ctrl.DEFAULT_SOCKET),
             peer=dict(type='str'),
             source=dict(type='str', default='auto', choices=['auto', 'journald', 'leases']),
-            unit=dict(type='str', default='isc-dhcp-server'),
+            unit=dict(type='str'),
             lease_file=dict(type='path', default='/var/lib/dhcp/dhcpd.leases'),
-            wait_for=dict(type='list', elements='str', choices=sorted(_failover_log.STATE_NUMBERS)),
+            wait_for=dict(type='list', elements='str', choices=sorted(ISC_STATES | KEA_STATES)),
             timeout=dict(type='int', default=60),
             max_transitions=dict(type='int', default=20),
         ),
         supports_check_mode=True,
     )
-    wait_for = module.params['wait_for']
+    params = module.params
+    backend = params['backend']
+    if params['unit'] is None:
+        params['unit'] = DEFAULT_UNITS[backend]
+    wait_for = params['wait_for']
+    own, other = (KEA_STATES, ISC_STATES) if backend == 'kea' else (ISC_STATES, KEA_STATES)
+    foreign = sorted(set(wait_for or []) - own)
+    if foreign:
+        module.fail_json(msg='wait_for: %s %s not a state of %s (backend=%s); its states: %s' % (
+            ', '.join(foreign), 'is' if len(foreign) == 1 else 'are', 'Kea HA' if backend == 'kea' else 'ISC dhcpd failover',
+            backend, ', '.join(sorted(own))))
+    if backend == 'kea' and params['source'] != 'auto':
+        module.fail_json(msg='source=%s is for backend=isc_dhcpd; a Kea server is read over its control socket (source auto)' % params['source'])
+    reader = read_kea_state if backend == 'kea' else read_state
+    daemon = 'kea-dhcp4' if backend == 'kea' else 'dhcpd'
     started = time.monotonic()
     while True:
-        result = read_state(module)
+        result = reader(module)
         result['waited'] = round(time.monotonic() - started, 1)
         peers = result['peers']
         if not wait_for:
             break
-        # a state is only reached by a running dhcpd: a killed one leaves its last state behind
-        if result['running'] and peers and all(p['my_state'] in wait_for for p in peers.values()):
+        # a state is only reached by a running server: a killed dhcpd leaves its last state behind
+        if result['running'] and peers and all(p['my_state'] in wait_for or p.get('ha_state') in wait_for for p in peers.values()):
             break
         if result['waited'] >= module.params['timeout']:
             warn_unread_journal(module, result)
             if not result['running']:
-                module.fail_json(msg='timeout after %ss waiting for %s: dhcpd is not running (%s); last recorded %s' % (
-                    module.params['timeout'], ' or '.join(wait_for), result['not_running_reason'], describe(peers)),
+                module.fail_json(msg='timeout after %ss waiting for %s: %s is not running (%s); last recorded %s' % (
+                    module.params['timeout'], ' or '.join(wait_for), daemon, result['not_running_reason'], describe(peers, backend)),
                     changed=False, **result)
+            if result.get('socket_problem'):
+                module.fail_json(msg='timeout after %ss waiting for %s: %s' % (
+                    module.params['timeout'], ' or '.join(wait_for), result['socket_problem']), changed=False, **result)
             module.fail_json(msg='timeout after %ss waiting for %s; last seen %s' % (
-                module.params['timeout'], ' or '.join(wait_for), describe(peers)), changed=False, **result)
+                module.params['timeout'], ' or '.join(wait_for), describe(peers, backend)), changed=False, **result)
         time.sleep(1)
     warn_unread_journal(module, result)
-    if module.params['peer'] and module.params['peer'] not in peers:
+    if backend == 'kea' and result['socket_problem'] and not peers:
+        module.warn('Kea HA state not read: %s' % result['socket_problem'])
+    elif backend == 'kea' and not peers:
+        module.warn('kea-dhcp4 answered but has no HA relationship (is libdhcp_ha.so loaded?)')
+    elif module.params['peer'] and module.params['peer'] not in peers:
         module.fail_json(msg='failover peer %s not found in the journal or the leases file' % module.params['peer'],
                          changed=False, **result)
     module.exit_json(changed=False, **result)

@@ -147,13 +147,14 @@ def test_status_writes_json_and_textfile():
         assert (row["pool"] or {}).get("total") == 100, "expected a pool of 100 addresses on %s, saw %s" % (host, row["pool"])
         assert row["my_state_since"], "expected a since-time for %s, saw %r" % (host, row["my_state_since"])
     # in_run: how many of the pair's servers this run read (both, without --limit).
-    assert report["pairs"] == [{"pair": PAIR, "peer": PEER, "hosts": [PRIMARY, SECONDARY], "in_run": 2, "normal": True}], (
+    assert report["pairs"] == [{"pair": PAIR, "peer": PEER, "backend": "isc_dhcpd", "hosts": [PRIMARY, SECONDARY], "in_run": 2,
+                                "normal": True}], (
         "expected pair %s normal, saw %s" % (PAIR, report["pairs"]))
     assert "pair maint: normal" in output, "expected the table to end with 'pair maint: normal', saw:\n%s" % output
 
     prom = prom_path.read_text()
     for host, role in ((PRIMARY, "primary"), (SECONDARY, "secondary")):
-        labels = 'pair="maint",host="%s",peer="maint",role="%s"' % (host, role)
+        labels = 'pair="maint",host="%s",peer="maint",role="%s",backend="isc_dhcpd"' % (host, role)
         for line in ('dhcp_failover_my_state{%s,state="normal"} 2' % labels,
                      'dhcp_failover_partner_state{%s,state="normal"} 2' % labels,
                      'dhcp_failover_up{%s} 1' % labels,
@@ -355,8 +356,8 @@ def test_partner_down_with_confirmation_when_the_primary_is_gone_then_restore():
         "expected the unreachable %s still shown as primary of %s, saw %s/%s" % (
             PRIMARY, PAIR, rows[PRIMARY]["pair"], rows[PRIMARY]["role"]))
     prom = prom_path.read_text().splitlines()
-    for line in ('dhcp_failover_up{pair="maint",host="%s",peer="maint",role="primary"} 0' % PRIMARY,
-                 'dhcp_failover_my_state{pair="maint",host="%s",peer="maint",role="secondary",state="partner-down"} 4'
+    for line in ('dhcp_failover_up{pair="maint",host="%s",peer="maint",role="primary",backend="isc_dhcpd"} 0' % PRIMARY,
+                 'dhcp_failover_my_state{pair="maint",host="%s",peer="maint",role="secondary",backend="isc_dhcpd",state="partner-down"} 4'
                  % SECONDARY):
         assert line in prom, "expected the textfile line %r, saw:\n%s" % (line, "\n".join(prom))
 
