@@ -19,7 +19,7 @@ extends_documentation_fragment:
 description:
   - Runs on the controller (an action plugin; nothing is sent to the host and nothing changes).
   - Validates the pair as M(dhcp.failover.pair_facts) does, with its own backend (V(isc_dhcpd)).
-  - Lists every part of this host's description a Kea HA pair cannot carry (the migration report:
+  - Lists every part of this host's description a Kea HA pair cannot carry (the migration report, a
     C(loss) or C(note) per variable).
   - Renders the kea-dhcp4 config this host would get from the same description with only
     C(dhcp_failover_backend) changed to V(kea), leaving out every loss and every dhcpd-only
