@@ -7,7 +7,8 @@
 The real ansible-playbook runs the installed collection's migrate playbook on a local inventory
 (no containers: the phase reads nothing from the hosts but their network facts, which come here
 from the facts captured on lab containers, tests/unit/fixtures/facts/p.json and s.json, set as
-the hosts' ansible_* variables; the playbook's own gathering is switched off).
+the hosts' ansible_* variables; the playbook's own gathering is switched off). One test runs it
+once on two real lab containers (dhcpf-mg-p, dhcpf-mg-s on 10.231.82.0/24), the default path.
 
 Checked from the printed output only: the Kea config printed per host must be the one the
 collection's Kea backend renders (dhcp.failover.pair_facts) for a hand-written Kea description of
@@ -26,7 +27,7 @@ import re
 import pytest
 import yaml
 
-from conftest import REPO, recap, run_playbook
+from conftest import REPO, LabPair, recap, run_playbook
 
 FACTS = os.path.join(REPO, 'tests', 'unit', 'fixtures', 'facts')
 SECRET = 'bWlncmF0ZS1wcmV2aWV3LXNlY3JldA=='
@@ -147,3 +148,40 @@ def test_a_description_without_losses_goes_to_the_cutover_stop(tmp_path, check):
     assert 'cannot be carried over' not in output
     assert 'the cutover phase (dhcpd -> Kea with the leases carried) is not implemented yet' in output
     assert printed(result.stdout, 'Show the Kea config that would be written')['dhcpf-mg-s']['kea_ha_role'] == 'secondary'
+
+
+@pytest.fixture(scope='module')
+def mg_lab(lab_image):
+    pair = LabPair(lab_image, 'dhcpf-mg', '10.231.82').start()
+    try:
+        yield pair
+    finally:
+        pair.close()
+
+
+def test_on_real_hosts_with_limit_the_partner_facts_are_gathered_and_nothing_changes(mg_lab, tmp_path):
+    """Default path (the role's own validation gathers the facts): --limit one host; its partner's
+    address comes from facts gathered on the partner; both containers unchanged (snapshot)."""
+    pair_vars = copy.deepcopy(PAIR_VARS)
+    pair_vars['dhcp_failover_subnets'][0].update(network='10.231.82.0/24', routers=['10.231.82.254'],
+                                                  pools=[{'ranges': [{'start': '10.231.82.100', 'end': '10.231.82.200'}]}])
+    pair_vars['dhcp_failover_reservations'][0]['address'] = '10.231.82.9'
+    data = mg_lab.inventory('mg', pair_vars, {'p': {'dhcp_failover_role': 'primary'},
+                                              's': {'dhcp_failover_role': 'secondary'}})
+    path = tmp_path / 'lab.yml'
+    path.write_text(yaml.safe_dump({'all': {'children': data}}), encoding='utf-8')
+    before = dict((host, mg_lab.snapshot(host)) for host in ('p', 's'))
+    result = run_playbook('dhcp.failover.migrate', str(path), '--check', '--limit', 's',
+                          '-e', 'dhcp_failover_migrate_accept_losses=true')
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    shown = printed(result.stdout, 'Show the Kea config that would be written')
+    assert sorted(shown) == ['s']
+    ha = [hook for hook in shown['s']['kea_config']['Dhcp4']['hooks-libraries'] if 'parameters' in hook]
+    peers = ha[0]['parameters']['high-availability'][0]['peers']
+    assert [(peer['name'], peer['url']) for peer in peers] == [('p', 'http://10.231.82.2:8001/'),
+                                                               ('s', 'http://10.231.82.3:8001/')]
+    assert shown['s']['kea_config']['Dhcp4']['interfaces-config']['interfaces'] == ['eth0']
+    assert 'pair mg, host s: the translation above is all this playbook does so far' in output
+    assert SECRET not in output
+    assert dict((host, mg_lab.snapshot(host)) for host in ('p', 's')) == before
