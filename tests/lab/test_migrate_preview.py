@@ -163,8 +163,8 @@ def test_on_real_hosts_with_limit_the_partner_facts_are_gathered_and_nothing_cha
     """Default path (the role's own validation gathers the facts): --limit one host; its partner's
     address comes from facts gathered on the partner; both containers unchanged (snapshot)."""
     pair_vars = copy.deepcopy(PAIR_VARS)
-    pair_vars['dhcp_failover_subnets'][0].update(network='10.231.82.0/24', routers=['10.231.82.254'],
-                                                  pools=[{'ranges': [{'start': '10.231.82.100', 'end': '10.231.82.200'}]}])
+    pool = {'ranges': [{'start': '10.231.82.100', 'end': '10.231.82.200'}]}
+    pair_vars['dhcp_failover_subnets'][0].update(network='10.231.82.0/24', routers=['10.231.82.254'], pools=[pool])
     pair_vars['dhcp_failover_reservations'][0]['address'] = '10.231.82.9'
     data = mg_lab.inventory('mg', pair_vars, {'p': {'dhcp_failover_role': 'primary'},
                                               's': {'dhcp_failover_role': 'secondary'}})
