@@ -185,3 +185,18 @@ def test_on_real_hosts_with_limit_the_partner_facts_are_gathered_and_nothing_cha
     assert 'pair mg, host s: the translation above is all this playbook does so far' in output
     assert SECRET not in output
     assert dict((host, mg_lab.snapshot(host)) for host in ('p', 's')) == before
+
+
+def test_a_pair_already_on_kea_is_skipped(tmp_path):
+    kea_vars = copy.deepcopy(PAIR_VARS)
+    for name in ('dhcp_failover_peer_name', 'dhcp_failover_split', 'dhcp_failover_raw_global',
+                 'dhcp_failover_omapi_secret'):
+        del kea_vars[name]
+    kea_vars['dhcp_failover_backend'] = 'kea'
+    result = migrate(inventory(tmp_path / 'kea.yml', kea_vars), '--check', '-v')
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert 'pair mg, host dhcpf-mg-p: already a kea pair, nothing to migrate' in output
+    assert 'Show the Kea config that would be written' in output
+    assert printed(result.stdout, 'Show the Kea config that would be written') == {}
+    assert 'the translation above is all this playbook does so far' not in output
