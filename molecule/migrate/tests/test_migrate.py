@@ -1,0 +1,146 @@
+"""Issue 15 items 1, 2, 4, 5: dhcp.failover.migrate on a live ISC pair, judged from outside.
+
+Oracles: the client's own record (busybox udhcpc: address, server identifier, lease time), the
+process table (pidof dhcpd / kea-dhcp4), the files on the servers, and Kea's control socket
+(lease4-get-all, status-get) on BOTH servers. Tests run in file order and share RECORDED.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from kea_checks import docker_exec, kea_command, kea_pids, run_playbook, wait_ha, wait_until
+
+PRIMARY, SECONDARY, CLIENT = "dhcpf-mc-p", "dhcpf-mc-s", "dhcpf-mc-c"
+SERVERS = (PRIMARY, SECONDARY)
+SERVER_ID = {"10.231.90.2": PRIMARY, "10.231.90.3": SECONDARY}
+RESERVED_MAC, RESERVED_IP = "02:90:00:00:00:99", "10.231.90.20"
+MACS = ["02:90:00:00:01:%02x" % n for n in range(1, 9)]
+ISC_FILES = ("/etc/dhcp/dhcpd.conf", "/var/lib/dhcp/dhcpd.leases")
+REPORT = "/usr/local/sbin/udhcpc-report.sh"
+LOAD = "/usr/local/sbin/client-load.sh"
+ACCEPT = "dhcp_failover_migrate_accept_losses=true"
+DROPIN = "/etc/systemd/system/kea-dhcp4-server.service.d/zz-test-fail.conf"
+RECORDED = {}
+_BOUND = re.compile(r"bound at=([0-9.]+) ip=([0-9.]+) serverid=([0-9.]+) lease=([0-9]+)")
+
+
+def sh(container, script, timeout=120):
+    rc, out, err = docker_exec(container, "sh", "-c", script, timeout=timeout)
+    return rc, out + err
+
+
+def ask(mac, tries=4):
+    """MAC asks for a lease (udhcpc on a macvlan, keeps nothing, no release): (address, server, expiry) or None."""
+    ifc = "mc" + mac.replace(":", "")[-6:]
+    rc, out = sh(CLIENT, f"ip link del {ifc} 2>/dev/null; ip link add {ifc} link eth0 address {mac} type macvlan "
+                         f"mode bridge && ip link set {ifc} up && busybox udhcpc -i {ifc} -f -q -n -t {tries} -T 2 "
+                         f"-s {REPORT} 2>&1; rc=$?; ip link del {ifc}; exit $rc")
+    found = _BOUND.search(out)
+    if not found:
+        return None
+    at, address, server, lease = found.groups()
+    return address, SERVER_ID.get(server, server), float(at) + int(lease)
+
+
+def kea_leases(host):
+    answer = kea_command(host, "lease4-get-all")
+    assert answer is not None and answer.get("result") in (0, 3), f"expected lease4-get-all to answer on {host}; saw {answer}"
+    return {lease["ip-address"]: lease for lease in (answer.get("arguments") or {}).get("leases", [])}
+
+
+def dhcpd_running(host):
+    return sh(host, "pidof dhcpd")[0] == 0
+
+
+def test_the_dhcpd_pair_serves_clients_from_both_halves_and_a_reservation():
+    for path in (REPORT, LOAD):
+        rc, out = sh(CLIENT, f"test -x {path}")
+        assert rc == 0, f"expected {path} on the client (prepared by the test); saw {out}"
+    for mac in MACS + [RESERVED_MAC]:
+        # dhcpd's first lease to a client is MCLT long (30 s); the client asks again until it has the
+        # full lease time, so the leases outlive the whole scenario.
+        seen = wait_until(f"a long lease for {mac} from dhcpd",
+                          lambda: (lambda got: got if got and got[2] - time.time() > 300 else None)(ask(mac)), timeout=90)
+        RECORDED[mac] = seen
+    print("recorded: " + ", ".join(f"{mac} {a} from {s}" for mac, (a, s, _e) in RECORDED.items()))
+    assert RECORDED[RESERVED_MAC][0] == RESERVED_IP, f"expected the reservation {RESERVED_IP}; saw {RECORDED[RESERVED_MAC]}"
+    servers = {server for _a, server, _e in RECORDED.values()}
+    assert servers == set(SERVERS), f"expected answers from both dhcpd peers (both halves); saw {servers}"
+
+
+def test_kea_that_does_not_start_on_the_first_kea_host_is_rolled_back_to_the_dhcpd_pair():
+    # Injected from outside the collection: kea-dhcp4 cannot start on the secondary (the first Kea host).
+    rc, out = sh(SECONDARY, f"mkdir -p {DROPIN.rsplit('/', 1)[0]} && printf '[Service]\\nExecStartPre=/bin/false\\n' > {DROPIN} "
+                            "&& systemctl daemon-reload")
+    assert rc == 0, out
+    try:
+        output = run_playbook("migrate", ACCEPT, expect_rc=2)
+    finally:
+        sh(SECONDARY, f"rm -f {DROPIN} && systemctl daemon-reload")
+    assert "the cutover to Kea stopped at" in output and "Restored:" in output, output[-3000:]
+    for host in SERVERS:
+        assert dhcpd_running(host), f"expected dhcpd running again on {host} (pidof dhcpd)"
+        assert not kea_pids(host), f"expected no kea-dhcp4 on {host}; saw pids {kea_pids(host)}"
+        for path in ISC_FILES:
+            assert sh(host, f"test -s {path}")[0] == 0, f"expected {path} kept on {host}"
+    for mac, (address, _server, _expiry) in RECORDED.items():
+        again = ask(mac)
+        assert again and again[0] == address, f"expected {mac} to keep {address} from the dhcpd pair; saw {again}"
+
+
+def test_migration_while_a_client_asks_every_half_second():
+    tag = 0x90
+    sh(CLIENT, "rm -rf /tmp/mload")
+    rc, out = sh(CLIENT, f"nohup {LOAD} /tmp/mload {tag} 2000 >/dev/null 2>&1 &")
+    assert rc == 0, out
+    started = time.time()
+    try:
+        output = run_playbook("migrate", ACCEPT)
+    finally:
+        sh(CLIENT, "touch /tmp/mload/stop")
+        wait_until("the client load to end", lambda: sh(CLIENT, "test -e /tmp/mload/done")[0] == 0, timeout=60)
+    wall = time.time() - started
+    records = sh(CLIENT, "cat /tmp/mload/records")[1].splitlines()
+    bound = sorted(float(m.group(1)) for m in (re.search(r"bound at=([0-9.]+)", line) for line in records) if m)
+    unanswered = [line for line in records if "bound at=" not in line]
+    gaps = [b - a for a, b in zip(bound, bound[1:])]
+    shown = re.search(r'"seconds_without_a_serving_server": "([^"]+)"', output)
+    print(f"migration: {wall:.1f} s wall; client asked {len(records)}, answered {len(bound)}, longest gap between answers "
+          f"{max(gaps) if gaps else 0:.1f} s; playbook: {shown.group(1) if shown else '?'}")
+    assert records and not unanswered, f"expected every request answered; unanswered: {unanswered[:5]}"
+
+
+def test_every_recorded_lease_is_in_both_kea_servers():
+    for host in SERVERS:
+        leases = kea_leases(host)
+        for mac, (address, _server, expiry) in RECORDED.items():
+            if mac == RESERVED_MAC:
+                continue  # dhcpd keeps no lease for a host reservation; renewed below
+            lease = leases.get(address)
+            assert lease, f"expected {address} ({mac}) in Kea's lease database on {host}; Kea holds {sorted(leases)}"
+            assert lease["hw-address"] == mac, f"expected {address} with {mac} on {host}; saw {lease}"
+            kea_expiry = lease["cltt"] + lease["valid-lft"]
+            assert kea_expiry >= int(expiry) - 1, (
+                f"expected {address} on {host} to expire no earlier than the client saw ({int(expiry)}); Kea: {kea_expiry}")
+    print(f"leases: {len(RECORDED) - 1} recorded leases found on both Kea servers")
+
+
+def test_both_kea_peers_are_load_balancing_and_dhcpd_is_gone():
+    for host in SERVERS:
+        seen = wait_ha(host, ["load-balancing"], timeout=60, partner_states=["load-balancing"])
+        assert seen["state"] == "load-balancing", seen
+        assert not dhcpd_running(host), f"expected no dhcpd on {host}"
+        for path in ISC_FILES:
+            assert sh(host, f"test ! -e {path} && test -s {path}.migrated-to-kea")[0] == 0, (
+                f"expected {path} renamed to {path}.migrated-to-kea on {host}")
+
+
+def test_clients_renew_the_same_address_and_a_new_client_is_served():
+    for mac, (address, _server, _expiry) in RECORDED.items():
+        again = ask(mac)
+        assert again and again[0] == address, f"expected {mac} to keep {address} from Kea; saw {again}"
+        assert again[1] in SERVERS, again
+    new = ask("02:90:00:00:02:01")
+    assert new and new[0] not in [a for a, _s, _e in RECORDED.values()], f"expected a new address for a new client; saw {new}"
