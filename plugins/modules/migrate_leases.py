@@ -36,7 +36,7 @@ options:
     choices: [base64, text]
     default: base64
   kea_config:
-    description: The kea-dhcp4 config (C({"Dhcp4": ...})) the leases go to; subnet ids and reservations come from it.
+    description: The kea-dhcp4 config (the whole file, with its C(Dhcp4) key) the leases go to; subnet ids and reservations come from it.
     type: dict
     required: true
   kea_version:

@@ -160,7 +160,7 @@ def test_a_description_without_losses_is_not_refused(tmp_path, check):
         assert result.returncode != 0, output
         assert 'the cutover needs the role\'s validation' in ' '.join(output.split()), output
     assert all(counts['changed'] == 0 for counts in recap(result.stdout).values())
-    assert printed(result.stdout, 'Show the Kea config that would be written')['dhcpf-mg-s']['kea_ha_role'] == 'secondary'
+    assert printed(result.stdout, 'Show the Kea config that would be written')['dhcpf-mg-s']['kea_ha_role'] == 'standby'
 
 
 @pytest.fixture(scope='module')
