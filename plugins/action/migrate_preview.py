@@ -58,6 +58,8 @@ class ActionModule(PairFactsAction):
             target = dict(settings)
             for host in pairs[pair]:
                 target[host] = _migration.kea_settings(settings[host], items[host])
+                target[host].update(_migration.kea_only_settings(
+                    pair, host, (task_vars if host == me else hostvars[host]).get(_migration.KEA_SETTINGS_VARIABLE)))
             view = _pair_model.derive(options, target, facts, pairs, me, pairs_group=params['pairs_group'],
                                       play_hosts=play_hosts)
         except PairError as exc:

@@ -23,14 +23,25 @@ request() {
   ifc="rl${tag}x${n}"
   ip link add "$ifc" link eth0 address "$mac" type macvlan mode bridge && ip link set "$ifc" up
   asked=$(date +%s.%N)
-  # Up to 6 DISCOVERs, 2 s apart: an unanswered request is one no server answered for 12 s.
-  out=$(busybox udhcpc -i "$ifc" -f -q -n -R -t 6 -T 2 -s /usr/local/sbin/udhcpc-report.sh 2>&1)
-  rc=$?
+  # Up to 6 DISCOVERs, 2 s apart: an unanswered request is one no server answered for 12 s. With -n
+  # udhcpc also gives up when its REQUEST after an OFFER goes unanswered three times (6 s: an OFFER
+  # made by a server just before a Kea HA transition moved the client to the other one), where
+  # dhclient, or udhcpc without -n, starts over with a DISCOVER: so it starts over here too, as the
+  # same client (same MAC), until 12 s have passed since it first asked. attempts= counts the starts.
+  attempts=0
+  out=
+  rc=1
+  while [ "$rc" -ne 0 ] && [ "$(awk -v a="$asked" -v b="$(date +%s.%N)" 'BEGIN { print (b - a < 12) ? 1 : 0 }')" = 1 ]; do
+    attempts=$((attempts + 1))
+    out="$out
+$(busybox udhcpc -i "$ifc" -f -q -n -R -t 6 -T 2 -s /usr/local/sbin/udhcpc-report.sh 2>&1)"
+    rc=$?
+  done
   ended=$(date +%s.%N)
   ip link del "$ifc"
   bound=$(printf '%s\n' "$out" | grep '^bound ' | head -n 1)
   discovers=$(printf '%s\n' "$out" | grep -c 'broadcasting discover')
-  echo "n=$n mac=$mac asked=$asked ended=$ended rc=$rc discovers=$discovers $bound" >>"$dir/records"
+  echo "n=$n mac=$mac asked=$asked ended=$ended rc=$rc attempts=$attempts discovers=$discovers $bound" >>"$dir/records"
 }
 
 i=0
