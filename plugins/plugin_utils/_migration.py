@@ -20,7 +20,10 @@ from __future__ import annotations
 import copy
 import re
 
-from ansible_collections.dhcp.failover.plugins.plugin_utils import _migration_report
+from collections.abc import Mapping
+
+from ansible_collections.dhcp.failover.plugins.plugin_utils import _isc_dhcpd, _migration_report
+from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_error import PairError
 
 _TOKEN = re.compile(r'\[(\d+)\]|\.([A-Za-z_][A-Za-z0-9_]*)')
 # Dicts whose keys are option names (which may hold dots: agent.circuit-id).
@@ -66,6 +69,26 @@ def remove(settings, path):
 def dropped(items):
     """The report items the Kea description leaves out: every loss, and what the Kea backend refuses."""
     return [item for item in items if item['severity'] == _migration_report.LOSS or item['refused_by_kea']]
+
+
+# The Kea-only variables of the pair after the migration (HA timers, port, files): an ISC pair
+# refuses dhcp_failover_kea_* as set (dhcpd does not use them), so the migration takes them from
+# this one variable, e.g. {dhcp_failover_kea_heartbeat_delay: 2000}; the Kea backend checks them.
+KEA_SETTINGS_VARIABLE = 'dhcp_failover_migrate_kea_settings'
+
+
+def kea_only_settings(pair, host, value):
+    """The Kea-only variables ``host`` sets for its Kea pair (KEA_SETTINGS_VARIABLE), checked by name."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PairError(pair, host, KEA_SETTINGS_VARIABLE, 'must be a mapping of dhcp_failover_kea_* variables, got %s'
+                        % type(value).__name__)
+    for name in value:
+        if name not in _isc_dhcpd.KEA_VARIABLES:
+            raise PairError(pair, host, KEA_SETTINGS_VARIABLE, '%r is not a Kea-only variable of the role (one of %s)'
+                            % (name, ', '.join(_isc_dhcpd.KEA_VARIABLES)))
+    return dict(value)
 
 
 def kea_settings(settings, items):

@@ -100,3 +100,20 @@ def test_notes_the_kea_backend_takes_are_kept():
     assert 'dhcp_failover_mclt' in [item['variable'] for item in items]
     assert 'dhcp_failover_mclt' not in _migration.dropped(items)
     assert _migration.kea_settings(settings, items)['dhcp_failover_mclt'] == 3600
+
+
+def test_kea_only_settings_of_the_migrated_pair_are_taken_by_name():
+    value = {'dhcp_failover_kea_heartbeat_delay': 2000, 'dhcp_failover_kea_max_unacked_clients': 0}
+    assert _migration.kea_only_settings('office', 'h', value) == value
+    assert _migration.kea_only_settings('office', 'h', None) == {}
+
+
+@pytest.mark.parametrize('value, words', [
+    ({'dhcp_failover_split': 128}, "'dhcp_failover_split' is not a Kea-only variable"),
+    ([2000], 'must be a mapping'),
+])
+def test_kea_only_settings_refuse_what_is_not_a_kea_variable(value, words):
+    with pytest.raises(PairError) as error:
+        _migration.kea_only_settings('office', 'h', value)
+    assert 'pair office, host h, variable dhcp_failover_migrate_kea_settings' in str(error.value)
+    assert words in str(error.value)
