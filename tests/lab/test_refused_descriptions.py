@@ -193,3 +193,16 @@ def test_final_wait_is_skipped_only_without_a_restart(lab):
         assert pid != before[host][0], (host, before)                          # dhcpd restarted
         assert normal_since is not None, host                                  # the new one moved to normal
         assert shown(output)[host] == ('normal', normal_since), (host, normal_since, output)
+
+    # Only s changes (someone edited its dhcpd.conf: the role writes it back): s restarts, p does
+    # not, and p is asked again at the end too, since its partner restarted.
+    lab.exec('s', 'echo "# edited by hand" >> /etc/dhcp/dhcpd.conf')
+    before = {host: on_host(lab, host) for host in ('p', 's')}
+    rc, output = site(lab, pair_vars={'dhcp_failover_subnets': [changed]})
+    assert rc == 0, output
+    after = {host: on_host(lab, host) for host in ('p', 's')}
+    assert after['p'][0] == before['p'][0] and after['s'][0] != before['s'][0], (before, after)
+    assert final_wait(output) == {'p': 'ok', 's': 'ok'}, output
+    for host in ('p', 's'):
+        # p moved back to normal once s was back: the summary shows that move, not the earlier one
+        assert shown(output)[host] == ('normal', after[host][1]), (host, before, after, output)
