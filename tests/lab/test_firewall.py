@@ -316,8 +316,8 @@ def final_wait(output):
     """{host: ok/skipping/fatal} of dhcp.failover.site's final wait task."""
     assert WAIT_TASK in output, output
     section = output.split(WAIT_TASK, 1)[1].split('\nTASK [', 1)[0]
-    return dict((host, status) for status, host in re.findall(r'^(ok|skipping|changed|fatal): \[(\w+)\]',
-                                                                 section, re.MULTILINE))
+    found = re.findall(r'^(ok|skipping|changed|fatal): \[(\w+)\]', section, re.MULTILINE)
+    return dict((host, status) for status, host in found)
 
 
 def test_turning_it_off_removes_everything(converged, lab):

@@ -21,7 +21,7 @@ import re
 import pytest
 import yaml
 
-from conftest import LabPair, lab_net, run_playbook
+from conftest import LabPair, lab_net, recap, run_playbook
 
 NET = lab_net('10.231.41')
 
@@ -138,6 +138,24 @@ def test_refused_before_any_host_changes(lab, arguments, message):
     assert {host: lab.snapshot(host) for host in ('p', 's')} == snapshot
 
 
+def dhcpd_pid(lab, host):
+    return lab.exec(host, 'pidof dhcpd', check=False).stdout.strip()
+
+
+def test_a_disabled_unit_is_enabled_again_without_a_restart(lab):
+    # The role asks systemd whether isc-dhcp-server starts at boot in its state read, and enables
+    # it only when it does not (issue 17: no separate call on a rerun with nothing to change).
+    lab.exec('p', 'systemctl disable isc-dhcp-server')
+    assert lab.exec('p', 'systemctl is-enabled isc-dhcp-server', check=False).stdout.strip() == 'disabled'
+    before = {host: dhcpd_pid(lab, host) for host in ('p', 's')}
+    rc, output = site(lab)
+    assert rc == 0, output
+    for host in ('p', 's'):
+        assert lab.exec(host, 'systemctl is-enabled isc-dhcp-server', check=False).stdout.strip() == 'enabled', host
+        assert dhcpd_pid(lab, host) == before[host], host                    # no restart for it
+    assert (recap(output)['p']['changed'], recap(output)['s']['changed']) == (1, 0), output
+
+
 # dhcp.failover.site's final wait for `normal` is skipped on an ISC server that did not restart
 # (issue 17): never after a restart. Judged from the containers: dhcpd's pid and the raw journal
 # lines of that process (its last "I move from ... to normal").
@@ -150,8 +168,8 @@ def final_wait(output):
     """{host: ok/skipping/fatal} of site's final wait task."""
     assert WAIT_TASK in output, output
     section = output.split(WAIT_TASK, 1)[1].split('\nTASK [', 1)[0]
-    return dict((host, status) for status, host in re.findall(r'^(ok|skipping|changed|fatal): \[(\w+)\]',
-                                                                 section, re.MULTILINE))
+    found = re.findall(r'^(ok|skipping|changed|fatal): \[(\w+)\]', section, re.MULTILINE)
+    return dict((host, status) for status, host in found)
 
 
 def shown(output):
