@@ -94,7 +94,9 @@ def bench_rerun(trials, old_commit):
     cleanup()
     reset_keys()
     sides = {}
-    for i, (side, style, collections) in enumerate((('current', 'current', COLLECTIONS), (old_version, '1.0.0', old_path)), 1):
+    # the 1.0.0 commit reads the inventory of its day; a later --old-commit reads today's
+    old_style = '1.0.0' if old_full.startswith(OLD_COMMIT) else 'current'
+    for i, (side, style, collections) in enumerate((('current', 'current', COLLECTIONS), (old_version, old_style, old_path)), 1):
         net, prefix = '%s-n%d' % (PREFIX, i), '10.231.%d' % (NET_BASE + i)
         create_network(net, prefix)
         p, s = '%s-r%d-p' % (PREFIX, i), '%s-r%d-s' % (PREFIX, i)
