@@ -33,9 +33,13 @@ INSTALLED = os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, 'build
 # install) must not pull it from under a half-done benchmark.
 COLLECTIONS = os.path.join(WORK, 'collections')
 
-PREFIX = 'dhcpf-bench'
-NET = 'dhcpf-bench'
-LAN = '10.231.10'
+# Container/network name prefix and the main network's third octet (the measures with pairs of their
+# own use the next four): another lab on the same Docker engine sets DHCP_FAILOVER_BENCH_PREFIX
+# (e.g. dhcpf-pt-bench) and DHCP_FAILOVER_BENCH_NET (e.g. 15: 10.231.15-19.0/24).
+PREFIX = os.environ.get('DHCP_FAILOVER_BENCH_PREFIX', 'dhcpf-bench')
+NET = PREFIX
+NET_BASE = int(os.environ.get('DHCP_FAILOVER_BENCH_NET', '10'))
+LAN = '10.231.%d' % NET_BASE
 P, S, SOLO, CLIENT, LOAD = (PREFIX + '-' + n for n in ('p', 's', 'solo', 'c', 'load'))
 ADDR = {P: LAN + '.2', S: LAN + '.3', SOLO: LAN + '.4', CLIENT: LAN + '.10', LOAD: LAN + '.11'}
 GIADDR = LAN + '.11'          # perfdhcp's own address: giaddr, replies come back to it on port 67

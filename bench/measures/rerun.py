@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 
-from benchlab import (BIN, COLLECTIONS, PREFIX, ROOT, WORK, cleanup, create_network, log, reset_keys, run_site, sh,
+from benchlab import (BIN, COLLECTIONS, NET_BASE, PREFIX, ROOT, WORK, cleanup, create_network, log, reset_keys, run_site, sh,
                       start_containers, summarize, write_inventory)
 
 NAME = 'rerun'
@@ -94,8 +94,10 @@ def bench_rerun(trials, old_commit):
     cleanup()
     reset_keys()
     sides = {}
-    for i, (side, style, collections) in enumerate((('current', 'current', COLLECTIONS), (old_version, '1.0.0', old_path)), 1):
-        net, prefix = '%s-n%d' % (PREFIX, i), '10.231.%d' % (10 + i)
+    # the 1.0.0 commit reads the inventory of its day; a later --old-commit reads today's
+    old_style = '1.0.0' if old_full.startswith(OLD_COMMIT) else 'current'
+    for i, (side, style, collections) in enumerate((('current', 'current', COLLECTIONS), (old_version, old_style, old_path)), 1):
+        net, prefix = '%s-n%d' % (PREFIX, i), '10.231.%d' % (NET_BASE + i)
         create_network(net, prefix)
         p, s = '%s-r%d-p' % (PREFIX, i), '%s-r%d-s' % (PREFIX, i)
         sides[side] = {'collections': collections, 'hosts': [p, s], 'specs': [(p, net, prefix + '.2'), (s, net, prefix + '.3')],

@@ -11,12 +11,12 @@ import socket
 import time
 
 import lab  # pylint: disable=wrong-import-order
-from benchlab import (DOCKER_CONNECTION, PREFIX, ROOT, WORK, cleanup, create_network, log, reset_keys, run_site, sh,
+from benchlab import (DOCKER_CONNECTION, NET_BASE, PREFIX, ROOT, WORK, cleanup, create_network, log, reset_keys, run_site, sh,
                       start_containers, summarize, write_inventory)
 
 NAME = 'ssh'
 MAIN_PAIR = False
-PREFIX_NET = '10.231.13'
+PREFIX_NET = '10.231.%d' % (NET_BASE + 3)
 
 
 def run(ctx):

@@ -5,7 +5,7 @@
 dhcpf-bench-n1..n4)."""
 import os
 
-from benchlab import PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, write_inventory
+from benchlab import NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, write_inventory
 
 NAME = 'scaling'
 MAIN_PAIR = False
@@ -22,7 +22,7 @@ def bench_scaling(counts):
         reset_keys()
         pairs, specs = {}, []
         for i in range(1, n + 1):
-            net, prefix = '%s-n%d' % (PREFIX, i), '10.231.%d' % (10 + i)
+            net, prefix = '%s-n%d' % (PREFIX, i), '10.231.%d' % (NET_BASE + i)
             create_network(net, prefix)
             p, s = '%s-n%d-p' % (PREFIX, i), '%s-n%d-s' % (PREFIX, i)
             specs += [(p, net, prefix + '.2'), (s, net, prefix + '.3')]

@@ -163,6 +163,13 @@ options:
     description: How many of the latest transitions to return for each peer.
     type: int
     default: 20
+  read_enabled:
+    description:
+      - Also ask C(systemctl is-enabled) whether O(unit) starts at boot (RV(unit_enabled)), once, after the wait.
+      - The role passes V(true) before its restarts, so that a server already enabled is not asked again by a task of
+        its own.
+    type: bool
+    default: false
 requirements:
   - C(python3-systemd) (optional; without it the module runs C(journalctl))
 notes:
@@ -449,6 +456,14 @@ invocation_id:
   returned: always
   type: str
   sample: 62f8682833c944e5b820d6f7aedb18b4
+unit_enabled:
+  description:
+    - With O(read_enabled=true), whether C(systemctl is-enabled) answers C(enabled) for O(unit) (V(true)); V(false) for
+      any other answer (C(disabled), C(masked), C(static), C(generated), ...) or when it fails.
+    - V(null) when not asked (O(read_enabled=false)) or without systemctl.
+  returned: always
+  type: bool
+  sample: true
 running:
   description:
     - Whether dhcpd runs, that is the unit is C(active) with SubState C(running) and a live C(dhcpd) process is in the
@@ -683,6 +698,19 @@ def describe(peers, backend='isc_dhcpd'):
                      for name, p in sorted(peers.items())) or 'no failover peer found'
 
 
+def unit_enabled(module, unit):
+    """True when ``systemctl is-enabled UNIT`` answers ``enabled``, False for any other answer, None without systemctl.
+
+    Debian's isc-dhcp-server is an LSB script: systemctl asks systemd-sysv-install, which prints ``enabled`` on stdout
+    (and its redirect notes on stderr).
+    """
+    systemctl = module.get_bin_path('systemctl')
+    if not systemctl:
+        return None
+    rc, out, dummy = module.run_command([systemctl, 'is-enabled', unit], environ_update={'LC_ALL': 'C'})
+    return rc == 0 and out.split()[:1] == ['enabled']
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -695,6 +723,7 @@ def main():
             wait_for=dict(type='list', elements='str', choices=sorted(ISC_STATES | KEA_STATES)),
             timeout=dict(type='int', default=60),
             max_transitions=dict(type='int', default=20),
+            read_enabled=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -736,6 +765,7 @@ def main():
                 module.params['timeout'], ' or '.join(wait_for), describe(peers, backend)), changed=False, **result)
         time.sleep(1)
     warn_unread_journal(module, result)
+    result['unit_enabled'] = unit_enabled(module, params['unit']) if params['read_enabled'] else None
     if backend == 'kea' and result['socket_problem'] and not peers:
         module.warn('Kea HA state not read: %s' % result['socket_problem'])
     elif backend == 'kea' and not peers:

@@ -14,6 +14,10 @@ Reusable pieces:
 - ``run_playbook()``: ansible-playbook from the repo's venv against the installed collection
   (ANSIBLE_COLLECTIONS_PATH, which the Makefile sets to build/collections, ``make collection``).
 - ``lab_pair``: a module-scoped LabPair named ``dhcpf-capture-role`` on 10.231.22.0/24.
+- ``lab_net()`` and DHCP_FAILOVER_LAB_NAME_PREFIX: a second lab on the same Docker engine (another
+  worktree) runs the same tests on its own networks and container names, e.g.
+  DHCP_FAILOVER_LAB_NETS=10.231.28=10.231.15,10.231.41=10.231.16 DHCP_FAILOVER_LAB_NAME_PREFIX=dhcpf-pt-
+  (a module that uses lab_net() for its network; CI sets neither).
 """
 
 from __future__ import annotations
@@ -48,6 +52,15 @@ def recap(output):
                 for host, rest in re.findall(r'^(\S+)\s+:\s+(ok=.*)$', output, re.MULTILINE))
 
 
+def lab_net(default):
+    """The first three octets of a test module's lab network: ``default`` ('10.231.28'), unless
+    DHCP_FAILOVER_LAB_NETS maps it to another one ('10.231.28=10.231.15,10.231.41=10.231.16')."""
+    for item in os.environ.get('DHCP_FAILOVER_LAB_NETS', '').split(','):
+        if '=' in item and item.split('=', 1)[0].strip() == default:
+            return item.split('=', 1)[1].strip()
+    return default
+
+
 def lab_missing(reason):
     """Skip, or fail where the lab is required (make test, make pytest: DHCP_FAILOVER_LAB_REQUIRED=1)."""
     if os.environ.get('DHCP_FAILOVER_LAB_REQUIRED') == '1':
@@ -74,6 +87,9 @@ class LabPair:
 
     def __init__(self, image, name, prefix, hosts=(('p', 2), ('s', 3))):
         self.image = image
+        # dhcpf-NAME, or PREFIXNAME with DHCP_FAILOVER_LAB_NAME_PREFIX (another lab on this engine)
+        if name.startswith('dhcpf-') and os.environ.get('DHCP_FAILOVER_LAB_NAME_PREFIX'):
+            name = os.environ['DHCP_FAILOVER_LAB_NAME_PREFIX'] + name[len('dhcpf-'):]
         self.name = name
         self.prefix = prefix                      # e.g. '10.231.22'
         self.hosts = dict((host, '%s.%d' % (prefix, last)) for host, last in hosts)

@@ -8,7 +8,8 @@ Network dhcpf-capture-fw (10.231.28.0/24): the pair p (.2) and s (.3), a strange
 same wire, a DHCP client c (.5). With the firewall on, the pair still reaches `normal` and serves
 c, x's TCP to the failover and OMAPI ports is dropped while the partner and localhost get through,
 other ports and other tables are untouched; the rules survive a container restart and
-nftables.service restarts; turning the firewall off removes everything it added.
+nftables.service restarts; turning the firewall off (with dhcp.failover.site) removes everything it
+added, and only that: files of the same names elsewhere under /etc stay.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import time
 import pytest
 import yaml
 
-from conftest import LabPair, docker, recap, run_playbook
+from conftest import LabPair, docker, lab_net, recap, run_playbook
 
-NET = '10.231.28'
+NET = lab_net('10.231.28')
 P, S, X = NET + '.2', NET + '.3', NET + '.4'
 OMAPI = 7911
 
@@ -298,19 +299,55 @@ def test_rules_survive_a_restart(converged, lab):
     wait_normal(lab, 'p', since='--since "%s"' % since)
 
 
+SITE = """
+- name: Deploy with dhcp.failover.site
+  ansible.builtin.import_playbook: dhcp.failover.site
+"""
+UNIT = '/etc/systemd/system/dhcp-failover-firewall.service'
+RULES = '/etc/nftables.d/dhcp-failover.nft'
+# Files an operator may keep under /etc with the same names (the role's find looks for these names
+# under /etc) or a similar one: they are not the role's, and stay.
+DECOYS = ('/etc/systemd/user/dhcp-failover-firewall.service', '/etc/nftables.d.old/dhcp-failover.nft',
+          '/etc/nftables.d/dhcp-failover.nft.orig')
+WAIT_TASK = 'TASK [Wait until both peers report normal]'
+
+
+def final_wait(output):
+    """{host: ok/skipping/fatal} of dhcp.failover.site's final wait task."""
+    assert WAIT_TASK in output, output
+    section = output.split(WAIT_TASK, 1)[1].split('\nTASK [', 1)[0]
+    found = re.findall(r'^(ok|skipping|changed|fatal): \[(\w+)\]', section, re.MULTILINE)
+    return dict((host, status) for status, host in found)
+
+
 def test_turning_it_off_removes_everything(converged, lab):
     runner, _ignored, _ignored = converged
-    rc, output = runner.run(pair_vars={'dhcp_failover_firewall_enabled': False})
+    for host in ('p', 's'):
+        # what an earlier run with the firewall on left, seen on the container
+        assert lab.exec(host, 'ls %s %s' % (UNIT, RULES), check=False).returncode == 0, host
+        assert 'table inet dhcp_failover' in lab.exec(host, 'nft list ruleset').stdout, host
+        lab.exec(host, ' ; '.join('mkdir -p %s && echo decoy > %s' % (path.rsplit('/', 1)[0], path)
+                                  for path in DECOYS))
+    # with dhcp.failover.site: a run that changed the firewall asks the pair's state again at the end
+    rc, output = runner.run(pair_vars={'dhcp_failover_firewall_enabled': False}, playbook=SITE)
     assert rc == 0, output
     for host, address in (('p', P), ('s', S)):
         assert table(lab, host).returncode != 0
-        assert lab.exec(host, 'ls /etc/systemd/system/dhcp-failover-firewall.service '
-                              '/etc/nftables.d/dhcp-failover.nft', check=False).returncode != 0
+        assert 'dhcp_failover' not in lab.exec(host, 'nft list ruleset').stdout, host
+        listing = lab.exec(host, 'ls %s %s' % (UNIT, RULES), check=False)
+        assert listing.returncode != 0 and listing.stdout == '', (host, listing.stdout)
+        assert lab.exec(host, 'systemctl is-enabled dhcp-failover-firewall', check=False).stdout.strip() != 'enabled'
+        assert lab.exec(host, 'cat %s' % ' '.join(DECOYS), check=False).stdout == 'decoy\n' * len(DECOYS), host
         # the stranger now connects, and dhcpd itself turns it away (why the failover part of
         # the firewall takes nothing from anyone)
         assert connects(lab, 'x', address, 647)[0]
         log = lab.exec(host, 'journalctl -u isc-dhcp-server --no-pager -o cat', check=False).stdout
         assert 'failover: listener: no matching state' in log
-    rc, output = runner.run(pair_vars={'dhcp_failover_firewall_enabled': False})
+    assert final_wait(output) == {'p': 'ok', 's': 'ok'}, output
+    # nothing left to remove (the decoys are not the role's): no change, and no second look at the state
+    rc, output = runner.run(pair_vars={'dhcp_failover_firewall_enabled': False}, playbook=SITE)
     assert rc == 0, output
     assert all(counts['changed'] == 0 for counts in recap(output).values()), output
+    assert final_wait(output) == {'p': 'skipping', 's': 'skipping'}, output
+    for host in ('p', 's'):
+        assert lab.exec(host, 'cat %s' % ' '.join(DECOYS), check=False).stdout == 'decoy\n' * len(DECOYS), host

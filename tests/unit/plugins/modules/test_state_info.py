@@ -234,3 +234,38 @@ def test_last_messages_of_a_failed_start_hold_dhcpd_reason():
     assert all(text.strip() for text in got)
     assert got[-1] == [text for text in texts if text.strip()][-1]
     assert got == [text for text in texts if text.strip()][-state_info.LAST_MESSAGES:]
+
+
+# `systemctl is-enabled isc-dhcp-server` on the lab image (Debian 12, the LSB unit), as captured:
+IS_ENABLED = {
+    'enabled': (0, 'enabled\n', 'isc-dhcp-server.service is not a native service, redirecting to systemd-sysv-install.\n'
+                'Executing: /lib/systemd/systemd-sysv-install is-enabled isc-dhcp-server\n'),
+    'disabled': (1, 'disabled\n', 'isc-dhcp-server.service is not a native service, redirecting to systemd-sysv-install.\n'
+                 'Executing: /lib/systemd/systemd-sysv-install is-enabled isc-dhcp-server\n'),
+    'masked': (1, 'masked\n', ''),
+    'no answer': (1, '', 'Failed to get unit file state for isc-dhcp-server.service: No such file or directory\n'),
+}
+
+
+@pytest.mark.parametrize('answer, expected', [('enabled', True), ('disabled', False), ('masked', False), ('no answer', False)])
+def test_read_enabled_reports_only_enabled_as_true(host, capsys, monkeypatch, answer, expected):
+    leases, calls = host('08-primary-recover-normal', 'p')
+    run_command = basic.AnsibleModule.run_command
+
+    def is_enabled(self, argv, **kwargs):
+        if argv[1:2] == ['is-enabled']:
+            calls.append(argv)
+            return IS_ENABLED[answer]
+        return run_command(self, argv, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', is_enabled)
+    rc, result = run({'lease_file': leases, 'read_enabled': True}, capsys)
+    assert result['unit_enabled'] is expected
+    assert calls.count(['/usr/bin/systemctl', 'is-enabled', 'isc-dhcp-server']) == 1
+
+
+def test_enabled_not_asked_by_default(host, capsys):
+    leases, calls = host('08-primary-recover-normal', 'p')
+    rc, result = run({'lease_file': leases}, capsys)
+    assert result['unit_enabled'] is None
+    assert not [argv for argv in calls if 'is-enabled' in argv]
