@@ -29,6 +29,9 @@ DROPIN = "/etc/systemd/system/kea-dhcp4-server.service.d/zz-test-fail.conf"
 # can be run again on its own (pytest -k) against the same lab.
 RECORDED_FILE = EPHEMERAL / "migrate-recorded.json"
 RECORDED = json.loads(RECORDED_FILE.read_text()) if RECORDED_FILE.exists() else {}
+# {mac: address} each recorded client holds from Kea after its renewal (written by the renewal test).
+KEA_ADDRESSES_FILE = EPHEMERAL / "migrate-kea-addresses.json"
+DHCPD_UNIT = "isc-dhcp-server"
 _BOUND = re.compile(r"bound at=([0-9.]+) ip=([0-9.]+) serverid=([0-9.]+) lease=([0-9]+)")
 
 
@@ -195,10 +198,12 @@ def test_clients_keep_their_address_unless_it_lies_in_the_other_kea_half():
                 for hook in hooks if "high-availability" in (hook.get("parameters") or {})][0]
         server_class[host] = "HA_" + name
     kept, moved, wrong = [], [], []
+    kea_addresses = {}
     for mac, (address, _server, _expiry) in RECORDED.items():
         again = ask(mac)
         assert again, f"expected {mac} to get an answer from Kea"
         new_address, server = again[0], again[1]
+        kea_addresses[mac] = new_address
         if new_address == address:
             kept.append(mac)
             continue
@@ -207,7 +212,107 @@ def test_clients_keep_their_address_unless_it_lies_in_the_other_kea_half():
             wrong.append(f"{mac}: {address} ({old_class}) -> {new_address} ({new_class}) from {server}")
         else:
             moved.append(f"{mac}: {address} -> {new_address} from {server}")
+    KEA_ADDRESSES_FILE.write_text(json.dumps(kea_addresses))
     print(f"renewals: {len(kept)} of {len(RECORDED)} kept their address; moved to their Kea server's half "
           f"(the listed load-balancing loss): {len(moved)} {moved}")
     assert RESERVED_MAC in kept, f"expected the reservation {RESERVED_IP} to be kept; kept {kept}"
     assert not wrong, f"expected only clients in the other Kea half to change address; saw {wrong}"
+
+
+# -- The way back (dhcp_failover_migrate_revert) and a second-host failure of a new migration --------
+# Oracles: the client's own record, the process table, the files on the servers, and dhcpd's own
+# journal of the current run ("failover peer mig: I move from X to Y"), never the collection's reading.
+
+
+def journal_moves(host, since):
+    """dhcpd's state moves ("I move from X to Y") for peer mig logged on HOST since epoch SINCE."""
+    rc, out = sh(host, f"journalctl -u {DHCPD_UNIT} -o cat --no-pager --since @{int(since)}")
+    return re.findall(r"failover peer mig: I move from (\S+) to (\S+)", out)
+
+
+def wait_dhcpd_normal(since, timeout=120):
+    def both_normal():
+        moves = {host: journal_moves(host, since) for host in SERVERS}
+        return moves if all(m and m[-1][1] == "normal" for m in moves.values()) else None
+    return wait_until("both dhcpd peers to log their move to normal", both_normal, timeout=timeout)
+
+
+def load_run(tag, *extra, expect_rc=0):
+    """Run dhcp.failover.migrate with EXTRA while a client asks every 0.5 s: (output, records summary)."""
+    directory = f"/tmp/mload{tag:x}"
+    sh(CLIENT, f"rm -rf {directory}")
+    rc, out = sh(CLIENT, f"nohup {LOAD} {directory} {tag} 2000 >/dev/null 2>&1 &")
+    assert rc == 0, out
+    try:
+        output = run_playbook("migrate", *extra, expect_rc=expect_rc)
+    finally:
+        sh(CLIENT, f"touch {directory}/stop")
+        wait_until("the client load to end", lambda: sh(CLIENT, f"test -e {directory}/done")[0] == 0, timeout=60)
+    records = sh(CLIENT, f"cat {directory}/records")[1].splitlines()
+    bound = sorted(float(m.group(1)) for m in (re.search(r"bound at=([0-9.]+)", line) for line in records) if m)
+    gaps = [b - a for a, b in zip(bound, bound[1:])]
+    unanswered = [line for line in records if "bound at=" not in line]
+    summary = f"client asked {len(records)}, answered {len(bound)}, longest gap between answers {max(gaps) if gaps else 0:.1f} s"
+    return output, records, unanswered, summary
+
+
+def assert_back_on_dhcpd(since, addresses):
+    for host in SERVERS:
+        assert dhcpd_running(host), f"expected dhcpd running on {host} (pidof dhcpd)"
+        assert not kea_pids(host), f"expected no kea-dhcp4 on {host}; saw pids {kea_pids(host)}"
+        rc, out = sh(host, "ls /var/lib/kea/")
+        assert "kea-leases4.csv.reverted-to-dhcpd-" in out, f"expected Kea's lease file renamed (kept) on {host}; saw {out}"
+    moves = wait_dhcpd_normal(since)
+    rc, leases = sh(PRIMARY, "cat /var/lib/dhcp/dhcpd.leases")
+    kept, lost = [], []
+    for mac, address in addresses.items():
+        if mac != RESERVED_MAC and f"lease {address} {{" not in leases:
+            lost.append(f"{mac} {address} not in the primary's dhcpd.leases")
+            continue
+        again = ask(mac)
+        (kept if again and again[0] == address else lost).append(f"{mac}: {address} -> {again}")
+    return moves, kept, lost
+
+
+def test_revert_to_dhcpd_while_a_client_asks_every_half_second():
+    addresses = json.loads(KEA_ADDRESSES_FILE.read_text())
+    since = time.time() - 1
+    output, records, unanswered, summary = load_run(0x91, "dhcp_failover_migrate_revert=true")
+    shown = re.search(r'"seconds_without_a_serving_server": "([^"]+)"', output)
+    counts = re.search(r'"lease_counts": (\{[^}]*\})', output)
+    print(f"revert: {summary}; playbook: {shown.group(1) if shown else '?'}; lease counts {counts.group(1) if counts else '?'}")
+    assert records and not unanswered, f"expected every request answered during the revert; unanswered: {unanswered[:5]}"
+    moves, kept, lost = assert_back_on_dhcpd(since, addresses)
+    print(f"revert: dhcpd moves {moves}; {len(kept)} of {len(addresses)} clients kept their Kea address under dhcpd")
+    assert not lost, f"expected every client to keep the address Kea gave it; saw {lost}"
+    for host in SERVERS:
+        assert sh(host, "test -s /etc/dhcp/dhcpd.conf && test ! -e /etc/dhcp/dhcpd.conf.migrated-to-kea")[0] == 0, (
+            f"expected dhcpd.conf back in place on {host}")
+
+
+def test_a_second_kea_host_that_does_not_start_is_rolled_back_to_dhcpd():
+    addresses = json.loads(KEA_ADDRESSES_FILE.read_text())
+    # Injected from outside the collection: kea-dhcp4 cannot start on the primary (the second Kea host).
+    rc, out = sh(PRIMARY, f"mkdir -p {DROPIN.rsplit('/', 1)[0]} && printf '[Service]\\nExecStartPre=/bin/false\\n' > {DROPIN} "
+                          "&& systemctl daemon-reload")
+    assert rc == 0, out
+    since = time.time() - 1
+    try:
+        output, records, unanswered, summary = load_run(0x92, ACCEPT, expect_rc=2)
+    finally:
+        sh(PRIMARY, f"rm -f {DROPIN} && systemctl daemon-reload")
+    print(f"second-host failure: {summary}")
+    assert "the cutover to Kea stopped at the second Kea host" in output and "Restored: the dhcpd pair" in output, output[-3000:]
+    assert records and not unanswered, f"expected every request answered; unanswered: {unanswered[:5]}"
+    moves, kept, lost = assert_back_on_dhcpd(since, addresses)
+    print(f"second-host failure: dhcpd moves {moves}; {len(kept)} of {len(addresses)} clients kept their address")
+    assert not lost, f"expected every client to keep its address; saw {lost}"
+
+
+def test_a_revert_of_a_pair_on_dhcpd_is_refused_before_any_change():
+    pids = {host: sh(host, "pidof dhcpd")[1].split() for host in SERVERS}
+    output = run_playbook("migrate", "dhcp_failover_migrate_revert=true", expect_rc=2)
+    for host in SERVERS:
+        assert f"pair mig, host {host}, variable dhcp_failover_migrate_revert: nothing to revert here" in output, output[-3000:]
+        assert sh(host, "pidof dhcpd")[1].split() == pids[host], f"expected dhcpd untouched on {host} (same pid)"
+        assert not kea_pids(host), f"expected no kea-dhcp4 on {host}"
