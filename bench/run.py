@@ -19,6 +19,8 @@ of that run:
              alternating; remote module calls per host (bench/callback_plugins/bench_calls.py)
   ssh        rerun_ssh.py: the no-change rerun over SSH (pipelining, become) next to the docker
              connection, on bare containers
+  migration  migration.py: dhcp.failover.migrate of an ISC pair holding 1,000+ perfdhcp leases to Kea
+             HA while a client asks every 0.5 s; every dhcpd lease looked up on both Kea servers
 The lab (containers, networks, inventories, ansible runs) is bench/benchlab.py; the report writer is
 bench/report.py with the page's text in bench/RESULTS.md.j2. Everything dhcpf-bench* is removed at
 the end, also on failure, and what an earlier run left is removed at the start.
@@ -42,11 +44,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 import benchlab as bl  # noqa: E402
 import report  # noqa: E402
-from measures import journal, lease_rate, rerun, rerun_ssh, scaling, site_cost, takeover  # noqa: E402
+from measures import journal, lease_rate, migration, rerun, rerun_ssh, scaling, site_cost, takeover  # noqa: E402
 
 # In the order they run: the main pair's measures first (one lab, deployed once), then those with labs
 # of their own.
-MEASURES = [site_cost, takeover, lease_rate, journal, scaling, rerun, rerun_ssh]
+MEASURES = [site_cost, takeover, lease_rate, journal, scaling, rerun, rerun_ssh, migration]
 ALL = [m.NAME for m in MEASURES]
 NAMES = {'P': bl.P, 'S': bl.S, 'MCLT': bl.MCLT}
 FULL_TRIALS = {'trials': 10, 'rerun_trials': 5}
@@ -74,6 +76,7 @@ def parse_args(argv=None):
     ap.add_argument('--scaling', default='1,2,4')
     ap.add_argument('--rerun-trials', type=int, default=FULL_TRIALS['rerun_trials'],
                     help='no-change reruns of each side, alternating (rerun, ssh; at least 5 for RESULTS.md)')
+    ap.add_argument('--migration-trials', type=int, default=3, help='migrations, each on a fresh lab (migration)')
     ap.add_argument('--old-commit', default=rerun.OLD_COMMIT, help='the commit the rerun measure compares with (1.0.0)')
     ap.add_argument('--out', default=None, help='where RESULTS.md and results/ go (default bench/; '
                     'build/bench/ when --only or fewer trials than a full run)')

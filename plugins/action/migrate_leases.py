@@ -10,6 +10,7 @@ import time
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.dhcp.failover.plugins.module_utils import _kea_pools
 from ansible_collections.dhcp.failover.plugins.plugin_utils import _isc_leases
 
 
@@ -38,6 +39,7 @@ class ActionModule(ActionBase):
         try:
             found = _isc_leases.translate(texts, params['kea_config'], now)
             rows = _isc_leases.csv_rows(found['leases'], params['kea_version'])
+            moved = _kea_pools.moves_for(found['leases'], params['kea_config'])
         except (_isc_leases.LeaseFileError, ValueError, KeyError) as exc:
             result['failed'] = True
             result['msg'] = 'the dhcpd lease files cannot be translated: %s' % (exc,)
@@ -45,7 +47,10 @@ class ActionModule(ActionBase):
         result['csv'] = '\n'.join(rows) + '\n'
         result['leases'] = found['leases']
         result['counts'] = found['counts']
-        result['report'] = found['report']
+        result['report'] = found['report'] + (
+            ['%d carried address(es) whose client Kea gives to the other server get a one-address pool of that '
+             "server's class (kept by dhcp.failover.kea_config)" % len(moved)] if moved else [])
+        result['moved'] = moved
         result['hosts'] = found['hosts']
         result['now'] = now
         return result

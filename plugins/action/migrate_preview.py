@@ -66,7 +66,7 @@ class ActionModule(PairFactsAction):
             result['failed'] = True
             result['msg'] = str(exc)
             return result
-        # Not a variable the Kea description drops: a loss of the cutover itself (measured, molecule/migrate).
+        # Not a variable the Kea description drops: what the cutover does for load balancing (a note).
         if _ha_mode(view['kea']['config']) == 'load-balancing':
             items[me] = items[me] + [_migration_report.LB_ADDRESS_ITEM]
         losses = _migration_report.losses(items[me])

@@ -87,6 +87,30 @@ options:
         before.
     type: bool
     default: true
+  carried_addresses:
+    description:
+      - Addresses carried from dhcpd into a load-balancing pair whose client Kea gives to the other server than the
+        half of the pool the address lies in (dhcp.failover.migrate computes them). Each is cut out of its half and
+        gets a one-address pool of the class of the server that serves its client, marked in its C(user-context),
+        so that the client keeps its address at renewal (Kea renews only an address in a pool the client may use).
+      - The marked pools of the file already on the host are always kept, on every write, so a later
+        C(dhcp.failover.site) does not undo them; those whose address is no longer in a pool of the other class (the
+        pool was shrunk, the pair is hot-standby now, a server was renamed) are dropped.
+    type: list
+    elements: dict
+    suboptions:
+      subnet_id:
+        description: The Kea subnet id.
+        type: int
+        required: true
+      address:
+        description: The address.
+        type: str
+        required: true
+      client_class:
+        description: The class of the server that serves its client (V(HA_<server name>)).
+        type: str
+        required: true
   rollback:
     description:
       - Put the file back instead of writing O(content). The value is RV(rollback) as returned by an earlier call;
@@ -192,6 +216,11 @@ errors:
       type: int
       returned: always
       sample: 33
+carried:
+  description: The number of one-address pools of carried addresses in the file written (or compared).
+  returned: success
+  type: int
+  sample: 7
 kea_warnings:
   description: Kea's WARN lines of the check (message id and text).
   returned: always
@@ -219,6 +248,7 @@ from ansible_collections.dhcp.failover.plugins.module_utils._kea_check import (
     parse_output,
     parse_version,
 )
+from ansible_collections.dhcp.failover.plugins.module_utils._kea_pools import carve, deployed_moves
 
 ROOT = 0
 KEA_GROUP = '_kea'
@@ -352,21 +382,42 @@ def diff(path, before, after):
     }
 
 
+def with_carried(content, current, extra):
+    """The text to write and the number of carried-address pools in it: ``content`` with the marked
+    pools of the deployed file (``current``, bytes or None) and ``extra`` moves applied."""
+    try:
+        config = json.loads(content)
+    except ValueError:
+        return content, 0
+    moves = []
+    if current is not None:
+        try:
+            moves = deployed_moves(json.loads(to_text(current, errors='surrogate_or_strict')))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            moves = []   # a file the role did not write (comments, ...): nothing of ours to keep
+    moves += [dict(move) for move in extra or []]
+    if not moves or not isinstance(config, dict):
+        return content, 0
+    config, applied = carve(config, moves)
+    return (dumps(config), applied) if applied else (content, 0)
+
+
 def write_config(module):
     params = module.params
     path = params['path']
     result = {'changed': False, 'changed_files': [], 'rollback': {}, 'checked': False, 'kea_warnings': []}
-    desired = to_bytes(params['content'])
     try:
         current, info = read_file(path)
     except OSError as exc:
         module.fail_json(msg='Cannot read %s to compare: %s' % (path, to_native(exc)), **result)
+    text, result['carried'] = with_carried(params['content'], current, params['carried_addresses'])
+    desired = to_bytes(text)
     uid, gid, mode = owner_and_mode()
     content_changes = current != desired
     attributes_change = (not content_changes and info is not None
                          and (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) != (mode, uid, gid))
     if content_changes and params['validate']:
-        run_check(module, params['content'], result)
+        run_check(module, text, result)
     if module._diff and content_changes:
         result['diff'] = diff(path, current, desired)
     if not (content_changes or attributes_change):
@@ -444,6 +495,11 @@ def main():
             kea_dhcp4=dict(type='path', default='/usr/sbin/kea-dhcp4'),
             tmpdir=dict(type='path', default='/etc/kea'),
             backup=dict(type='bool', default=True),
+            carried_addresses=dict(type='list', elements='dict', options={
+                'subnet_id': dict(type='int', required=True),
+                'address': dict(type='str', required=True),
+                'client_class': dict(type='str', required=True),
+            }),
             rollback=dict(type='dict'),
         ),
         required_one_of=[('content', 'rollback')],

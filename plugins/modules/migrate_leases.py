@@ -82,6 +82,16 @@ report:
   type: list
   elements: str
   returned: success
+moved:
+  description:
+    - For a load-balancing pair, the carried addresses whose client Kea's load balancing gives to the other server
+      than the half of the pool the address lies in (Kea's hash of the client id, else the hardware address), each
+      with the class of the server that serves its client. Passed to dhcp.failover.kea_config O(dhcp.failover.kea_config#module:carried_addresses),
+      they get one-address pools of that class, so that the clients keep their addresses. V([]) for hot-standby.
+  type: list
+  elements: dict
+  returned: success
+  sample: [{"subnet_id": 1, "address": "10.231.90.169", "client_class": "HA_mc-s"}]
 hosts:
   description: Reservations made over OMAPI found in the files (not carried as leases).
   type: list

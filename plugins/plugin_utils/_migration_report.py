@@ -260,15 +260,16 @@ def apart_from_default(options, params, names):
 
 
 # Kea load-balancing lets a client use only its own server's half of each pool (split by address,
-# client classes HA_server1/HA_server2); dhcpd handed out free and backup addresses from the whole
-# range. Measured in molecule/migrate: such clients get a new address at their next request, though
-# their lease is carried into both Kea servers. Added by migrate_preview for a load-balancing target.
+# client classes HA_<server>), and picks the server by a hash of the client; dhcpd handed out free
+# and backup addresses from the whole range. The cutover gives each carried address whose client
+# the other server serves a one-address pool of that server (module_utils/_kea_pools.py), so every
+# client keeps its address (molecule/migrate). Added by migrate_preview for a load-balancing target.
 LB_ADDRESS_ITEM = {
-    'variable': 'dhcp_failover_mode', 'severity': LOSS, 'refused_by_kea': False,
-    'why': 'load_balance: Kea splits every pool into two halves by address and a client may use only the half of '
-           'the server its hash picks, while dhcpd gave out addresses from the whole range: a client whose '
-           'address lies in the other half gets a NEW address at its next request (its lease is carried, but '
-           'not renewed); use dhcp_failover_mode: hot_standby to keep every address',
+    'variable': 'dhcp_failover_mode', 'severity': NOTE, 'refused_by_kea': False,
+    'why': 'load_balance: Kea splits every pool into two halves by address and gives each client to the server '
+           'its hash picks, while dhcpd gave out addresses from the whole range; each carried address whose client '
+           'the other server serves gets a one-address pool of that server in kea-dhcp4.conf (marked in its '
+           'user-context, kept by later runs), so that every client keeps its address',
 }
 
 

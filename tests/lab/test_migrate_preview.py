@@ -14,7 +14,8 @@ Checked from the printed output only: the Kea config printed per host must be th
 collection's Kea backend renders (dhcp.failover.pair_facts) for a hand-written Kea description of
 the same pair - the ISC inventory with the backend set to kea and, removed by hand, what the Kea
 pair cannot carry; losses not accepted are refused with pair, host and variable; the secret
-never shows; a load-balancing target is a loss (clients in the other Kea half change address); with
+never shows; a load-balancing target is a note, not a loss (carried addresses in the other Kea half
+get pools of their client's server, so every client keeps its address); with
 the playbook's own gathering off, a real run stops before any change (the cutover needs the
 role's validation); --check ends after the preview.
 """
@@ -109,7 +110,8 @@ def test_losses_not_accepted_are_refused_before_any_change(tmp_path):
         losses = [line for line in shown['migration_report'] if ': loss: ' in line]
         assert any('dhcp_failover_raw_global' in line for line in losses), (host, shown)
         assert any('dhcp_failover_split' in line for line in losses), (host, shown)
-        assert any('dhcp_failover_mode: loss: load_balance' in line for line in losses), (host, shown)
+        assert not any('dhcp_failover_mode' in line for line in losses), (host, shown)
+        assert any('dhcp_failover_mode: note: load_balance' in line for line in shown['migration_report']), (host, shown)
     assert 'cutover phase' not in output
     assert SECRET not in output
     assert all(counts['changed'] == 0 for counts in recap(result.stdout).values())
@@ -145,12 +147,13 @@ def test_accepted_translation_is_the_kea_backends_config_and_the_run_stops_befor
 def test_a_description_without_losses_is_not_refused(tmp_path, check):
     clean = copy.deepcopy(PAIR_VARS)
     del clean['dhcp_failover_split'], clean['dhcp_failover_raw_global']
-    # hot standby: no pool split by Kea, every client keeps its address (no load-balancing loss)
-    clean['dhcp_failover_mode'] = 'hot_standby'
+    # load balancing (the pair's mode here) is no loss: carried addresses keep their clients
+    assert clean.get('dhcp_failover_mode', 'load_balance') == 'load_balance'
     result = migrate(inventory(tmp_path / 'isc.yml', clean), *check)
     output = result.stdout + result.stderr
     assert 'cannot be carried over' not in output
     assert ': loss: ' not in output
+    assert 'dhcp_failover_mode: note: load_balance' in output
     if check:
         # --check is the preview and nothing more
         assert result.returncode == 0, output
@@ -160,7 +163,7 @@ def test_a_description_without_losses_is_not_refused(tmp_path, check):
         assert result.returncode != 0, output
         assert 'the cutover needs the role\'s validation' in ' '.join(output.split()), output
     assert all(counts['changed'] == 0 for counts in recap(result.stdout).values())
-    assert printed(result.stdout, 'Show the Kea config that would be written')['dhcpf-mg-s']['kea_ha_role'] == 'standby'
+    assert printed(result.stdout, 'Show the Kea config that would be written')['dhcpf-mg-s']['kea_ha_role'] == 'secondary'
 
 
 @pytest.fixture(scope='module')

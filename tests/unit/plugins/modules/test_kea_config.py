@@ -353,3 +353,46 @@ def test_warnings_are_kept_not_errors():
     parsed = _kea_check.parse_output(out['rc'], out['stdout'], out['stderr'])
     assert parsed['valid'] and parsed['errors'] == []
     assert any(warning.startswith('DHCP4_RESERVATIONS_LOOKUP_FIRST_ENABLED') for warning in parsed['warnings'])
+
+
+NET = {'2.2': '10.231.73.', '2.6': '10.231.74.'}   # the captured configs' subnets
+
+
+def carried(version):
+    return [{'subnet_id': 1, 'address': NET[version] + '130', 'client_class': 'HA_kea2'},
+            {'subnet_id': 1, 'address': NET[version] + '199', 'client_class': 'HA_kea1'}]
+
+
+def pools_in(path):
+    with open(path, encoding='utf-8') as handle:
+        return [(pool['pool'], pool['client-class'], 'user-context' in pool)
+                for pool in json.load(handle)['Dhcp4']['subnet4'][0]['pools']]
+
+
+def test_carried_addresses_get_pools_of_their_own_and_later_writes_keep_them(lab):
+    # validate=False: the carved text is not among the captured Kea runs (molecule/migrate runs Kea's check on it).
+    content = content_of(lab.version, 'valid_lb')
+    failed, result = lab.run(content=content, carried_addresses=carried(lab.version), validate=False)
+    assert not failed and result['changed'] and result['carried'] == 2
+    n = NET[lab.version]
+    expected = [(n + '120 - ' + n + '129', 'HA_kea1', False), (n + '130 - ' + n + '130', 'HA_kea2', True),
+                (n + '131 - ' + n + '160', 'HA_kea1', False), (n + '161 - ' + n + '198', 'HA_kea2', False),
+                (n + '199 - ' + n + '199', 'HA_kea1', True), (n + '200 - ' + n + '200', 'HA_kea2', False)]
+    assert pools_in(lab.path) == expected
+    # the role's next run passes the plain rendering: nothing changes, nothing is run
+    lab.run_command.reset_mock()
+    failed, result = lab.run(content=content)
+    assert not failed and not result['changed'] and result['carried'] == 2
+    lab.run_command.assert_not_called()
+    assert pools_in(lab.path) == expected
+
+
+def test_a_changed_rendering_keeps_the_carried_pools_and_kea_checks_the_text_written(lab):
+    n = NET[lab.version]
+    lab.run(content=content_of(lab.version, 'valid_lb'), carried_addresses=carried(lab.version), validate=False)
+    config = json.loads(content_of(lab.version, 'valid_lb'))
+    config['Dhcp4']['subnet4'][0]['pools'][1]['pool'] = n + '161 - ' + n + '180'   # shrunk below .199
+    failed, result = lab.run(content=_kea_check.dumps(config), validate=False)
+    assert not failed and result['changed'] and result['carried'] == 1
+    assert [entry for entry in pools_in(lab.path) if entry[2]] == [(n + '130 - ' + n + '130', 'HA_kea2', True)]
+    assert not any(pool.startswith(n + '199') or pool.endswith('.200') for pool, _cls, _mark in pools_in(lab.path))
