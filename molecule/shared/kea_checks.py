@@ -184,8 +184,8 @@ EPHEMERAL = pathlib.Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp"))
 INVENTORY = str(pathlib.Path(os.environ.get("MOLECULE_INVENTORY_FILE", "/tmp/inventory/x")).parent)
 
 
-def run_playbook(name, *extra_vars, expect_rc=0):
-    argv = ["ansible-playbook", "dhcp.failover." + name, "-i", INVENTORY]
+def run_playbook(name, *extra_vars, expect_rc=0, inventory=None):
+    argv = ["ansible-playbook", "dhcp.failover." + name, "-i", str(inventory or INVENTORY)]
     for item in extra_vars:
         argv += ["-e", item]
     started = time.monotonic()

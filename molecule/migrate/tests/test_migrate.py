@@ -10,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import shutil
 import time
 
-from kea_checks import EPHEMERAL, docker_exec, kea_command, kea_pids, run_playbook, wait_ha, wait_until
+import yaml
+from kea_checks import EPHEMERAL, INVENTORY, docker_exec, kea_command, kea_pids, run_playbook, wait_ha, wait_until
 
 PRIMARY, SECONDARY, CLIENT = "dhcpf-mc-p", "dhcpf-mc-s", "dhcpf-mc-c"
 SERVERS = (PRIMARY, SECONDARY)
@@ -31,6 +33,8 @@ RECORDED_FILE = EPHEMERAL / "migrate-recorded.json"
 RECORDED = json.loads(RECORDED_FILE.read_text()) if RECORDED_FILE.exists() else {}
 # {mac: address} each recorded client holds from Kea after its renewal (written by the renewal test).
 KEA_ADDRESSES_FILE = EPHEMERAL / "migrate-kea-addresses.json"
+# The output of the successful migration (its summary tells the user how to describe the pair from now on).
+MIGRATION_OUTPUT_FILE = EPHEMERAL / "migrate-output.log"
 DHCPD_UNIT = "isc-dhcp-server"
 _BOUND = re.compile(r"bound at=([0-9.]+) ip=([0-9.]+) serverid=([0-9.]+) lease=([0-9]+)")
 
@@ -124,6 +128,7 @@ def test_migration_while_a_client_asks_every_half_second():
     started = time.time()
     try:
         output = run_playbook("migrate", ACCEPT)
+        MIGRATION_OUTPUT_FILE.write_text(output)
     finally:
         sh(CLIENT, "touch /tmp/mload/stop")
         wait_until("the client load to end", lambda: sh(CLIENT, "test -e /tmp/mload/done")[0] == 0, timeout=60)
@@ -285,6 +290,39 @@ def assert_back_on_dhcpd(since, addresses):
     return moves, kept, lost
 
 
+# After the migration the user describes the pair as a Kea pair (docs/migration.md, "After the
+# migration"): dhcp_failover_backend: kea, the migration's Kea settings as the pair's own variables,
+# the dhcpd-only ones removed, as the migration's summary lists them. dhcp.failover.site on that
+# inventory must find the pair as the migration left it: the same kea-dhcp4.conf on both servers (the one-address pools of the renewal
+# test kept), the same kea-dhcp4 processes (no restart), nothing changed in the recap.
+def test_site_with_the_kea_backend_finds_the_migrated_pair_as_it_is():
+    summary = re.sub(r"\x1b\[[0-9;]*m", "", MIGRATION_OUTPUT_FILE.read_text())  # the callback's colours
+    to_set = json.loads(re.search(r'"set_for_the_pair": (\{[^}]*\})', summary).group(1))
+    to_remove = re.findall(r'"(dhcp_failover_\w+)"', re.search(r'"remove_from_the_pair": \[([^]]*)\]', summary).group(1))
+    print(f"the migration's summary: set {to_set}, remove {to_remove}")
+    assert to_set.get("dhcp_failover_backend") == "kea" and "dhcp_failover_peer_name" in to_remove, summary[-3000:]
+    kea_inventory = EPHEMERAL / "inventory-kea"
+    shutil.rmtree(kea_inventory, ignore_errors=True)
+    shutil.copytree(INVENTORY, kea_inventory, symlinks=True)
+    pair_file = kea_inventory / "group_vars" / "mig"
+    pair = yaml.safe_load(pair_file.read_text())
+    for name in to_remove:
+        pair.pop(name, None)
+    pair.update(to_set)
+    pair_file.write_text(yaml.safe_dump(pair))
+
+    def seen():
+        return {host: (sh(host, "sha256sum /etc/kea/kea-dhcp4.conf")[1].split()[0], kea_pids(host)) for host in SERVERS}
+
+    before = seen()
+    marked = sh(PRIMARY, "grep -c '\"dhcp-failover\"' /etc/kea/kea-dhcp4.conf")[1].strip()
+    output = run_playbook("site", inventory=kea_inventory)
+    recap = dict(re.findall(r"^(dhcpf-mc-[ps])\s+: .*?changed=(\d+)", re.sub(r"\x1b\[[0-9;]*m", "", output), re.M))
+    print(f"site (backend kea) after the migration: changed {recap}; marked pools {marked}; {seen()}")
+    assert seen() == before, f"expected the same Kea config and processes on both servers; before {before}, after {seen()}"
+    assert recap == {PRIMARY: "0", SECONDARY: "0"}, f"expected nothing changed on the migrated pair; saw {recap}"
+
+
 def test_revert_to_dhcpd_while_a_client_asks_every_half_second():
     addresses = json.loads(KEA_ADDRESSES_FILE.read_text())
     since = time.time() - 1
@@ -327,3 +365,39 @@ def test_a_revert_of_a_pair_on_dhcpd_is_refused_before_any_change():
         assert f"pair mig, host {host}, variable dhcp_failover_migrate_revert: nothing to revert here" in output, output[-3000:]
         assert sh(host, "pidof dhcpd")[1].split() == pids[host], f"expected dhcpd untouched on {host} (same pid)"
         assert not kea_pids(host), f"expected no kea-dhcp4 on {host}"
+
+
+# Hot standby, the seed's other mode (split 256 under dhcpd): the same pair is changed to hot
+# standby on dhcpd by dhcp.failover.site (a config change on a live pair), then migrated under the
+# same client load. Kea hot-standby lets the primary serve every pool whole: every client must keep
+# its address from the primary, no one-address pool is left over from the load-balancing history,
+# both peers must be in hot-standby (their control sockets).
+def test_a_hot_standby_pair_migrates_and_every_client_keeps_its_address():
+    hot_standby = "dhcp_failover_mode=hot_standby"
+    addresses = json.loads(KEA_ADDRESSES_FILE.read_text())
+    since = time.time() - 1
+    run_playbook("site", hot_standby)
+    wait_dhcpd_normal(since)
+    rc, out = sh(PRIMARY, "grep -E '^ *(split|hba) ' /etc/dhcp/dhcpd.conf")
+    assert "split 256" in out, f"expected the primary's dhcpd.conf in hot standby (split 256); saw {out}"
+    output, records, unanswered, summary = load_run(0x93, ACCEPT, hot_standby)
+    shown = re.search(r'"seconds_without_a_serving_server": "([^"]+)"', output)
+    print(f"hot-standby migration: {summary}; playbook: {shown.group(1) if shown else '?'}")
+    assert records and not unanswered, f"expected every request answered; unanswered: {unanswered[:5]}"
+    for host in SERVERS:
+        seen = wait_ha(host, ["hot-standby"], timeout=60, partner_states=["hot-standby"])
+        assert seen["state"] == "hot-standby", seen
+        assert not dhcpd_running(host), f"expected no dhcpd on {host}"
+        rc, out = sh(host, "cat /etc/kea/kea-dhcp4.conf")
+        pools = [pool for subnet in json.loads(out)["Dhcp4"]["subnet4"] for pool in subnet.get("pools", [])]
+        assert len(pools) == 1 and not pools[0].get("client-class") and not pools[0].get("user-context"), (
+            f"expected one whole pool for every client on {host}; saw {pools}")
+        leases = kea_leases(host)
+        missing = [f"{mac} {address}" for mac, address in addresses.items() if mac != RESERVED_MAC and address not in leases]
+        assert not missing, f"expected every client's lease in Kea on {host}; missing {missing}"
+    kept, lost = [], []
+    for mac, address in addresses.items():
+        again = ask(mac)
+        (kept if again and again[0] == address and again[1] == PRIMARY else lost).append(f"{mac}: {address} -> {again}")
+    print(f"hot-standby migration: {len(kept)} of {len(addresses)} clients kept their address, answered by the primary")
+    assert not lost, f"expected every client to keep its address from the primary; saw {lost}"
