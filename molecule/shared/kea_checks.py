@@ -149,6 +149,25 @@ def udhcpc(client, mac, tries=1, wait=3):
     return None, out + err
 
 
+_BOUND = re.compile(r"bound at=([0-9.]+) ip=([0-9.]+) serverid=([0-9.]+) lease=([0-9]+)")
+
+
+def udhcpc_lease(client, mac, report, tries=4):
+    """MAC asks for a lease on a macvlan of CLIENT's eth0 (busybox udhcpc with the event script
+    REPORT, molecule/migrate/files/udhcpc-report.sh: applies nothing, keeps nothing, no release):
+    (address, server identifier, expiry epoch) or None."""
+    ifc = "mc" + mac.replace(":", "")[-6:]
+    script = (f"ip link del {ifc} 2>/dev/null; ip link add {ifc} link eth0 address {mac} type macvlan mode bridge && "
+              f"ip link set {ifc} up && busybox udhcpc -i {ifc} -f -q -n -t {tries} -T 2 -s {report} 2>&1; rc=$?; "
+              f"ip link del {ifc}; exit $rc")
+    _rc, out, err = docker_exec(client, "sh", "-c", script, timeout=120)
+    found = _BOUND.search(out + err)
+    if not found:
+        return None
+    at, address, server, lease = found.groups()
+    return address, server, float(at) + int(lease)
+
+
 def lease4(container, address):
     """The lease Kea holds for ADDRESS (lease4-get over the control socket), or None."""
     answer = kea_command(container, "lease4-get", {"ip-address": address})

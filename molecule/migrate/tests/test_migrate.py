@@ -14,7 +14,8 @@ import shutil
 import time
 
 import yaml
-from kea_checks import EPHEMERAL, INVENTORY, docker_exec, kea_command, kea_pids, run_playbook, wait_ha, wait_until
+from kea_checks import (EPHEMERAL, INVENTORY, docker_exec, kea_command, kea_pids, run_playbook, udhcpc_lease, wait_ha,
+                        wait_until)
 
 PRIMARY, SECONDARY, CLIENT = "dhcpf-mc-p", "dhcpf-mc-s", "dhcpf-mc-c"
 SERVERS = (PRIMARY, SECONDARY)
@@ -36,7 +37,6 @@ KEA_ADDRESSES_FILE = EPHEMERAL / "migrate-kea-addresses.json"
 # The output of the successful migration (its summary tells the user how to describe the pair from now on).
 MIGRATION_OUTPUT_FILE = EPHEMERAL / "migrate-output.log"
 DHCPD_UNIT = "isc-dhcp-server"
-_BOUND = re.compile(r"bound at=([0-9.]+) ip=([0-9.]+) serverid=([0-9.]+) lease=([0-9]+)")
 
 
 def sh(container, script, timeout=120):
@@ -46,15 +46,8 @@ def sh(container, script, timeout=120):
 
 def ask(mac, tries=4):
     """MAC asks for a lease (udhcpc on a macvlan, keeps nothing, no release): (address, server, expiry) or None."""
-    ifc = "mc" + mac.replace(":", "")[-6:]
-    rc, out = sh(CLIENT, f"ip link del {ifc} 2>/dev/null; ip link add {ifc} link eth0 address {mac} type macvlan "
-                         f"mode bridge && ip link set {ifc} up && busybox udhcpc -i {ifc} -f -q -n -t {tries} -T 2 "
-                         f"-s {REPORT} 2>&1; rc=$?; ip link del {ifc}; exit $rc")
-    found = _BOUND.search(out)
-    if not found:
-        return None
-    at, address, server, lease = found.groups()
-    return address, SERVER_ID.get(server, server), float(at) + int(lease)
+    got = udhcpc_lease(CLIENT, mac, REPORT, tries)
+    return got and (got[0], SERVER_ID.get(got[1], got[1]), got[2])
 
 
 def kea_leases(host):
