@@ -53,6 +53,17 @@ def docker_exec(container, *argv, timeout=60):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def sh(container, script, timeout=120):
+    """SCRIPT run with sh -c in CONTAINER: (exit code, stdout + stderr)."""
+    rc, out, err = docker_exec(container, "sh", "-c", script, timeout=timeout)
+    return rc, out + err
+
+
+def plain(text):
+    """TEXT without the terminal colours of Ansible's callback (Molecule forces them on)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
 def kea_command(container, command, arguments=None, socket=SOCKET):
     """Kea's answer ({result, text, arguments}) to COMMAND on CONTAINER's control socket; None when
     the socket does not answer (kea-dhcp4 not running)."""
@@ -166,6 +177,52 @@ def udhcpc_lease(client, mac, report, tries=4):
         return None
     at, address, server, lease = found.groups()
     return address, server, float(at) + int(lease)
+
+
+def hold_full_leases(client, macs, report, left=300, timeout=180):
+    """Every MAC asks (udhcpc_lease) until it holds a lease with more than LEFT seconds to run:
+    dhcpd's first lease to a client is MCLT long until the partner has acknowledged it, and the
+    leases must outlive the scenario. {mac: (address, server identifier, expiry)}."""
+    pending, held = list(macs), {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        for mac in list(pending):
+            got = udhcpc_lease(client, mac, report)
+            if got and got[2] - time.time() > left:
+                held[mac] = got
+                pending.remove(mac)
+        assert time.monotonic() < deadline or not pending, f"expected full leases on {client} for {pending}"
+        if pending:
+            time.sleep(2)
+    return held
+
+
+def start_load(client, load, directory, tag):
+    """The client load of molecule/migrate/files/client-load.sh (LOAD): a new MAC asks every 0.5 s."""
+    docker_exec(client, "rm", "-rf", directory)
+    rc, out, err = docker_exec(client, "sh", "-c", f"nohup {load} {directory} {tag} 2000 >/dev/null 2>&1 &")
+    assert rc == 0, out + err
+
+
+class LoadRecords:
+    """What the client load saw: its request lines, the answer times, the unanswered requests."""
+
+    def __init__(self, lines):
+        self.records = lines
+        self.bound = sorted(float(m.group(1)) for m in (re.search(r"bound at=([0-9.]+)", line) for line in lines) if m)
+        self.unanswered = [line for line in lines if "bound at=" not in line]
+        self.restarted = [line for line in lines if not re.search(r"attempts=1 ", line)]
+        self.longest = max([b - a for a, b in zip(self.bound, self.bound[1:])] or [0])
+        self.summary = (f"client asked {len(lines)}, answered {len(self.bound)}, longest gap between answers "
+                        f"{self.longest:.1f} s")
+
+
+def stop_load(client, directory):
+    """Stops the client load, waits until every request has ended and returns its LoadRecords."""
+    docker_exec(client, "touch", f"{directory}/stop")
+    wait_until(f"the client load on {client} to end",
+               lambda: docker_exec(client, "test", "-e", f"{directory}/done")[0] == 0, timeout=60)
+    return LoadRecords(docker_exec(client, "cat", f"{directory}/records")[1].splitlines())
 
 
 def lease4(container, address):

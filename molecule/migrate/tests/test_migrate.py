@@ -14,8 +14,8 @@ import shutil
 import time
 
 import yaml
-from kea_checks import (EPHEMERAL, INVENTORY, docker_exec, kea_command, kea_pids, run_playbook, udhcpc_lease, wait_ha,
-                        wait_until)
+from kea_checks import (EPHEMERAL, INVENTORY, hold_full_leases, kea_command, kea_pids, plain, run_playbook, sh,
+                        start_load, stop_load, udhcpc_lease, wait_ha, wait_until)
 
 PRIMARY, SECONDARY, CLIENT = "dhcpf-mc-p", "dhcpf-mc-s", "dhcpf-mc-c"
 SERVERS = (PRIMARY, SECONDARY)
@@ -39,11 +39,6 @@ MIGRATION_OUTPUT_FILE = EPHEMERAL / "migrate-output.log"
 DHCPD_UNIT = "isc-dhcp-server"
 
 
-def sh(container, script, timeout=120):
-    rc, out, err = docker_exec(container, "sh", "-c", script, timeout=timeout)
-    return rc, out + err
-
-
 def ask(mac, tries=4):
     """MAC asks for a lease (udhcpc on a macvlan, keeps nothing, no release): (address, server, expiry) or None."""
     got = udhcpc_lease(CLIENT, mac, REPORT, tries)
@@ -64,19 +59,8 @@ def test_the_dhcpd_pair_serves_clients_from_both_halves_and_a_reservation():
     for path in (REPORT, LOAD):
         rc, out = sh(CLIENT, f"test -x {path}")
         assert rc == 0, f"expected {path} on the client (prepared by the test); saw {out}"
-    # dhcpd's first lease to a client is MCLT long (30 s) until the partner has acknowledged it; every
-    # client asks again until it holds the full lease time, so the leases outlive the scenario.
-    pending = MACS + [RESERVED_MAC]
-    deadline = time.monotonic() + 180
-    while pending:
-        for mac in list(pending):
-            got = ask(mac)
-            if got and got[2] - time.time() > 300:
-                RECORDED[mac] = got
-                pending.remove(mac)
-        assert time.monotonic() < deadline or not pending, f"expected full leases from dhcpd for {pending}"
-        if pending:
-            time.sleep(2)
+    held = hold_full_leases(CLIENT, MACS + [RESERVED_MAC], REPORT)
+    RECORDED.update((mac, (address, SERVER_ID.get(server, server), expiry)) for mac, (address, server, expiry) in held.items())
     RECORDED_FILE.write_text(json.dumps(RECORDED))
     print("recorded: " + ", ".join(f"{mac} {a} from {s}" for mac, (a, s, _e) in RECORDED.items()))
     assert RECORDED[RESERVED_MAC][0] == RESERVED_IP, f"expected the reservation {RESERVED_IP}; saw {RECORDED[RESERVED_MAC]}"
@@ -114,28 +98,14 @@ def test_kea_that_does_not_start_on_the_first_kea_host_is_rolled_back_to_the_dhc
 
 
 def test_migration_while_a_client_asks_every_half_second():
-    tag = 0x90
-    sh(CLIENT, "rm -rf /tmp/mload")
-    rc, out = sh(CLIENT, f"nohup {LOAD} /tmp/mload {tag} 2000 >/dev/null 2>&1 &")
-    assert rc == 0, out
     started = time.time()
-    try:
-        output = run_playbook("migrate", ACCEPT)
-        MIGRATION_OUTPUT_FILE.write_text(output)
-    finally:
-        sh(CLIENT, "touch /tmp/mload/stop")
-        wait_until("the client load to end", lambda: sh(CLIENT, "test -e /tmp/mload/done")[0] == 0, timeout=60)
+    output, load = load_run(0x90, ACCEPT)
+    MIGRATION_OUTPUT_FILE.write_text(output)
     wall = time.time() - started
-    records = sh(CLIENT, "cat /tmp/mload/records")[1].splitlines()
-    bound = sorted(float(m.group(1)) for m in (re.search(r"bound at=([0-9.]+)", line) for line in records) if m)
-    unanswered = [line for line in records if "bound at=" not in line]
-    gaps = [b - a for a, b in zip(bound, bound[1:])]
     shown = re.search(r'"seconds_without_a_serving_server": "([^"]+)"', output)
-    restarted = [line for line in records if not re.search(r"attempts=1 ", line)]
-    print(f"migration: {wall:.1f} s wall; client asked {len(records)}, answered {len(bound)}, longest gap between answers "
-          f"{max(gaps) if gaps else 0:.1f} s; started over after an unanswered REQUEST (as dhclient does): "
-          f"{len(restarted)} {restarted[:3]}; playbook: {shown.group(1) if shown else '?'}")
-    assert records and not unanswered, f"expected every request answered; unanswered: {unanswered[:5]}"
+    print(f"migration: {wall:.1f} s wall; {load.summary}; started over after an unanswered REQUEST (as dhclient does): "
+          f"{len(load.restarted)} {load.restarted[:3]}; playbook: {shown.group(1) if shown else '?'}")
+    assert load.records and not load.unanswered, f"expected every request answered; unanswered: {load.unanswered[:5]}"
 
 
 def test_every_recorded_lease_is_in_both_kea_servers():
@@ -247,22 +217,14 @@ def wait_dhcpd_normal(since, timeout=120):
 
 
 def load_run(tag, *extra, expect_rc=0):
-    """Run dhcp.failover.migrate with EXTRA while a client asks every 0.5 s: (output, records summary)."""
+    """Run dhcp.failover.migrate with EXTRA while a client asks every 0.5 s: (output, LoadRecords)."""
     directory = f"/tmp/mload{tag:x}"
-    sh(CLIENT, f"rm -rf {directory}")
-    rc, out = sh(CLIENT, f"nohup {LOAD} {directory} {tag} 2000 >/dev/null 2>&1 &")
-    assert rc == 0, out
+    start_load(CLIENT, LOAD, directory, tag)
     try:
         output = run_playbook("migrate", *extra, expect_rc=expect_rc)
     finally:
-        sh(CLIENT, f"touch {directory}/stop")
-        wait_until("the client load to end", lambda: sh(CLIENT, f"test -e {directory}/done")[0] == 0, timeout=60)
-    records = sh(CLIENT, f"cat {directory}/records")[1].splitlines()
-    bound = sorted(float(m.group(1)) for m in (re.search(r"bound at=([0-9.]+)", line) for line in records) if m)
-    gaps = [b - a for a, b in zip(bound, bound[1:])]
-    unanswered = [line for line in records if "bound at=" not in line]
-    summary = f"client asked {len(records)}, answered {len(bound)}, longest gap between answers {max(gaps) if gaps else 0:.1f} s"
-    return output, records, unanswered, summary
+        load = stop_load(CLIENT, directory)
+    return output, load
 
 
 def assert_back_on_dhcpd(since, addresses):
@@ -286,10 +248,11 @@ def assert_back_on_dhcpd(since, addresses):
 # After the migration the user describes the pair as a Kea pair (docs/migration.md, "After the
 # migration"): dhcp_failover_backend: kea, the migration's Kea settings as the pair's own variables,
 # the dhcpd-only ones removed, as the migration's summary lists them. dhcp.failover.site on that
-# inventory must find the pair as the migration left it: the same kea-dhcp4.conf on both servers (the one-address pools of the renewal
-# test kept), the same kea-dhcp4 processes (no restart), nothing changed in the recap.
+# inventory must find the pair as the migration left it: the same kea-dhcp4.conf on both servers
+# (the one-address pools of the renewal test kept), the same kea-dhcp4 processes (no restart),
+# nothing changed in the recap.
 def test_site_with_the_kea_backend_finds_the_migrated_pair_as_it_is():
-    summary = re.sub(r"\x1b\[[0-9;]*m", "", MIGRATION_OUTPUT_FILE.read_text())  # the callback's colours
+    summary = plain(MIGRATION_OUTPUT_FILE.read_text())
     to_set = json.loads(re.search(r'"set_for_the_pair": (\{[^}]*\})', summary).group(1))
     to_remove = re.findall(r'"(dhcp_failover_\w+)"', re.search(r'"remove_from_the_pair": \[([^]]*)\]', summary).group(1))
     print(f"the migration's summary: set {to_set}, remove {to_remove}")
@@ -310,20 +273,22 @@ def test_site_with_the_kea_backend_finds_the_migrated_pair_as_it_is():
     before = seen()
     marked = sh(PRIMARY, "grep -c '\"dhcp-failover\"' /etc/kea/kea-dhcp4.conf")[1].strip()
     output = run_playbook("site", inventory=kea_inventory)
-    recap = dict(re.findall(r"^(dhcpf-mc-[ps])\s+: .*?changed=(\d+)", re.sub(r"\x1b\[[0-9;]*m", "", output), re.M))
-    print(f"site (backend kea) after the migration: changed {recap}; marked pools {marked}; {seen()}")
-    assert seen() == before, f"expected the same Kea config and processes on both servers; before {before}, after {seen()}"
+    recap = dict(re.findall(r"^(dhcpf-mc-[ps])\s+: .*?changed=(\d+)", plain(output), re.M))
+    after = seen()
+    print(f"site (backend kea) after the migration: changed {recap}; marked pools {marked}; {after}")
+    assert after == before, f"expected the same Kea config and processes on both servers; before {before}, after {after}"
     assert recap == {PRIMARY: "0", SECONDARY: "0"}, f"expected nothing changed on the migrated pair; saw {recap}"
 
 
 def test_revert_to_dhcpd_while_a_client_asks_every_half_second():
     addresses = json.loads(KEA_ADDRESSES_FILE.read_text())
     since = time.time() - 1
-    output, records, unanswered, summary = load_run(0x91, "dhcp_failover_migrate_revert=true")
+    output, load = load_run(0x91, "dhcp_failover_migrate_revert=true")
     shown = re.search(r'"seconds_without_a_serving_server": "([^"]+)"', output)
     counts = re.search(r'"lease_counts": (\{[^}]*\})', output)
-    print(f"revert: {summary}; playbook: {shown.group(1) if shown else '?'}; lease counts {counts.group(1) if counts else '?'}")
-    assert records and not unanswered, f"expected every request answered during the revert; unanswered: {unanswered[:5]}"
+    print(f"revert: {load.summary}; playbook: {shown.group(1) if shown else '?'}; lease counts {counts.group(1) if counts else '?'}")
+    assert load.records and not load.unanswered, (
+        f"expected every request answered during the revert; unanswered: {load.unanswered[:5]}")
     moves, kept, lost = assert_back_on_dhcpd(since, addresses)
     print(f"revert: dhcpd moves {moves}; {len(kept)} of {len(addresses)} clients kept their Kea address under dhcpd")
     assert not lost, f"expected every client to keep the address Kea gave it; saw {lost}"
@@ -340,12 +305,12 @@ def test_a_second_kea_host_that_does_not_start_is_rolled_back_to_dhcpd():
     assert rc == 0, out
     since = time.time() - 1
     try:
-        output, records, unanswered, summary = load_run(0x92, ACCEPT, expect_rc=2)
+        output, load = load_run(0x92, ACCEPT, expect_rc=2)
     finally:
         sh(PRIMARY, f"rm -f {DROPIN} && systemctl daemon-reload")
-    print(f"second-host failure: {summary}")
+    print(f"second-host failure: {load.summary}")
     assert "the cutover to Kea stopped at the second Kea host" in output and "Restored: the dhcpd pair" in output, output[-3000:]
-    assert records and not unanswered, f"expected every request answered; unanswered: {unanswered[:5]}"
+    assert load.records and not load.unanswered, f"expected every request answered; unanswered: {load.unanswered[:5]}"
     moves, kept, lost = assert_back_on_dhcpd(since, addresses)
     print(f"second-host failure: dhcpd moves {moves}; {len(kept)} of {len(addresses)} clients kept their address")
     assert not lost, f"expected every client to keep its address; saw {lost}"
@@ -373,10 +338,10 @@ def test_a_hot_standby_pair_migrates_and_every_client_keeps_its_address():
     wait_dhcpd_normal(since)
     rc, out = sh(PRIMARY, "grep -E '^ *(split|hba) ' /etc/dhcp/dhcpd.conf")
     assert "split 256" in out, f"expected the primary's dhcpd.conf in hot standby (split 256); saw {out}"
-    output, records, unanswered, summary = load_run(0x93, ACCEPT, hot_standby)
+    output, load = load_run(0x93, ACCEPT, hot_standby)
     shown = re.search(r'"seconds_without_a_serving_server": "([^"]+)"', output)
-    print(f"hot-standby migration: {summary}; playbook: {shown.group(1) if shown else '?'}")
-    assert records and not unanswered, f"expected every request answered; unanswered: {unanswered[:5]}"
+    print(f"hot-standby migration: {load.summary}; playbook: {shown.group(1) if shown else '?'}")
+    assert load.records and not load.unanswered, f"expected every request answered; unanswered: {load.unanswered[:5]}"
     for host in SERVERS:
         seen = wait_ha(host, ["hot-standby"], timeout=60, partner_states=["hot-standby"])
         assert seen["state"] == "hot-standby", seen

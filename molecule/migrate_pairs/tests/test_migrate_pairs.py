@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
-from kea_checks import docker_exec, kea_command, kea_pids, run_playbook, udhcpc_lease, wait_ha, wait_until
+from kea_checks import (hold_full_leases, kea_command, kea_pids, run_playbook, sh, start_load, stop_load, udhcpc_lease,
+                        wait_ha)
 
 PAIRS = {
     # pair: (primary, secondary, client, Kea's state for both peers, MAC prefix byte)
@@ -28,11 +28,6 @@ ACCEPT = "dhcp_failover_migrate_accept_losses=true"
 RECORDED = {}
 
 
-def sh(container, script, timeout=120):
-    rc, out, err = docker_exec(container, "sh", "-c", script, timeout=timeout)
-    return rc, out + err
-
-
 def macs(prefix):
     # Varied bytes, so that dhcpd's load-balancing hash sends some to each peer.
     return ["02:%02x:%02x:%02x:01:%02x" % (prefix, (n * 37) % 256, (n * 91) % 256, n) for n in range(1, 7)]
@@ -42,50 +37,32 @@ def test_clients_of_both_pairs_hold_full_leases_from_dhcpd():
     for pair, (primary, secondary, client, _state, prefix) in PAIRS.items():
         for host in (primary, secondary):
             assert sh(host, "pidof dhcpd")[0] == 0, f"expected dhcpd running on {host} (pair {pair})"
-        # A first lease is MCLT long (30 s) until the partner acknowledged it: ask again until the
-        # lease outlives the scenario.
-        pending, held, servers = macs(prefix), {}, set()
-        deadline = time.monotonic() + 180
-        while pending:
-            for mac in list(pending):
-                got = udhcpc_lease(client, mac, REPORT)
-                if got and got[2] - time.time() > 300:
-                    held[mac] = got[0]
-                    servers.add(HOST_OF.get(got[1], got[1]))
-                    pending.remove(mac)
-            assert time.monotonic() < deadline or not pending, f"expected full leases from pair {pair} for {pending}"
+        got = hold_full_leases(client, macs(prefix), REPORT)
+        held = {mac: address for mac, (address, _server, _expiry) in got.items()}
+        servers = {HOST_OF.get(server, server) for _address, server, _expiry in got.values()}
         RECORDED[pair] = held
         print(f"pair {pair}: {len(held)} leases from {sorted(servers)}: {held}")
 
 
 def test_one_run_migrates_both_pairs_while_a_client_of_each_asks_every_half_second():
-    for pair, (_p, _s, client, _state, prefix) in PAIRS.items():
-        sh(client, "rm -rf /tmp/mpload")
-        rc, out = sh(client, f"nohup {LOAD} /tmp/mpload {prefix} 2000 >/dev/null 2>&1 &")
-        assert rc == 0, out
+    for _p, _s, client, _state, prefix in PAIRS.values():
+        start_load(client, LOAD, "/tmp/mpload", prefix)
     try:
         output = run_playbook("migrate", ACCEPT)
     finally:
-        for pair, (_p, _s, client, _state, _prefix) in PAIRS.items():
-            sh(client, "touch /tmp/mpload/stop")
-        for pair, (_p, _s, client, _state, _prefix) in PAIRS.items():
-            wait_until(f"the client load of pair {pair} to end",
-                       lambda c=client: sh(c, "test -e /tmp/mpload/done")[0] == 0, timeout=60)
+        loads = {pair: stop_load(client, "/tmp/mpload") for pair, (_p, _s, client, _state, _prefix) in PAIRS.items()}
     gaps = re.findall(r'"seconds_without_a_serving_server": "([^"]+)"', output)
     assert len(gaps) == 2, f"expected the summary of both pairs' cutovers; saw {gaps}"
-    for pair, (_p, _s, client, _state, _prefix) in PAIRS.items():
-        records = sh(client, "cat /tmp/mpload/records")[1].splitlines()
-        bound = sorted(float(m.group(1)) for m in (re.search(r"bound at=([0-9.]+)", line) for line in records) if m)
-        unanswered = [line for line in records if "bound at=" not in line]
-        longest = max([b - a for a, b in zip(bound, bound[1:])] or [0])
-        print(f"pair {pair}: client asked {len(records)}, answered {len(bound)}, longest gap {longest:.1f} s")
-        assert records and not unanswered, f"expected every request of pair {pair} answered; unanswered {unanswered[:5]}"
+    for pair, load in loads.items():
+        print(f"pair {pair}: {load.summary}")
+        assert load.records and not load.unanswered, (
+            f"expected every request of pair {pair} answered; unanswered {load.unanswered[:5]}")
     print(f"playbook gaps: {gaps}")
 
 
 def test_each_pair_is_its_own_kea_pair_with_every_lease_on_both_servers():
     for pair, (primary, secondary, _client, state, _prefix) in PAIRS.items():
-        for host, partner in ((primary, secondary), (secondary, primary)):
+        for host in (primary, secondary):
             seen = wait_ha(host, [state], timeout=60, partner_states=[state])
             assert seen["state"] == state, f"pair {pair}, {host}: {seen}"
             assert sh(host, "pidof dhcpd")[0] != 0, f"expected no dhcpd on {host}"
