@@ -49,12 +49,37 @@ PEER = 'bench'
 MCLT = 30
 POOL = {'start': LAN + '.16', 'end': LAN + '.253'}   # Docker's own addresses stay in .0/28
 SERVICE = 'isc-dhcp-server'
+# The main pair's backend: bench/run.py deploys it once as ISC dhcpd and once as Kea HA (set_backend),
+# and the main-pair measures ask service() and state_args() for the one of the pass under way.
+BACKEND = {'name': 'isc_dhcpd'}
+SERVICES = {'isc_dhcpd': 'isc-dhcp-server', 'kea': 'kea-dhcp4-server'}
+# Kea timers of molecule/kea_lb (the role's defaults are Kea's own: 10 s heartbeat, 60 s response delay)
+KEA_VARS = {'dhcp_failover_backend': 'kea', 'dhcp_failover_kea_heartbeat_delay': 2000,
+            'dhcp_failover_kea_max_response_delay': 6000, 'dhcp_failover_kea_max_ack_delay': 1000,
+            'dhcp_failover_kea_max_unacked_clients': 0, 'dhcp_failover_restart_timeout': 30}
 
 TAKEOVER_TARGET_S = 2.0
 RATE_TARGET = 0.8
 RERUN_TARGET = 1 / 3
 JOURNAL_TARGET_S = 1.0
 SCALING_TARGET = 2.0
+
+
+def set_backend(name):
+    BACKEND['name'] = name
+
+
+def service():
+    return SERVICES[BACKEND['name']]
+
+
+def state_args(**extra):
+    """dhcp.failover.state_info's arguments for the main pair (PEER) on the pass's backend."""
+    args = {'peer': PEER}
+    if BACKEND['name'] == 'kea':
+        args['backend'] = 'kea'
+    args.update(extra)
+    return args
 
 
 def log(msg):
@@ -112,6 +137,53 @@ def start_containers(specs, image=None, mounts=()):
             time.sleep(0.5)
 
 
+# molecule/migrate's client: a new client every 0.5 s (a macvlan with a fresh MAC, busybox udhcpc,
+# up to 6 DISCOVERs 2 s apart, the lease released when it ends), one record line per request.
+LOAD_SCRIPT = os.path.join(ROOT, 'molecule', 'migrate', 'files', 'client-load.sh')
+REPORT_SCRIPT = os.path.join(ROOT, 'molecule', 'migrate', 'files', 'udhcpc-report.sh')
+_BOUND = re.compile(r'bound at=([0-9.]+)')
+
+
+def client_load(container, directory, tag, max_requests=4000):
+    """Start LOAD_SCRIPT in CONTAINER, its records under DIRECTORY; TAG (0..255) keeps its MACs apart."""
+    for path in (LOAD_SCRIPT, REPORT_SCRIPT):
+        sh(['docker', 'cp', path, '%s:/usr/local/sbin/%s' % (container, os.path.basename(path))])
+    dexec(container, 'chmod 0755 /usr/local/sbin/client-load.sh /usr/local/sbin/udhcpc-report.sh; rm -rf %s' % directory)
+    sh(['docker', 'exec', '-d', container, '/usr/local/sbin/client-load.sh', directory, str(tag), str(max_requests)])
+
+
+def client_answers(container, directory, since=0.0):
+    """The times (epoch) at which requests asked at SINCE or later were answered."""
+    records = dexec(container, 'cat %s/records 2>/dev/null || true' % directory).splitlines()
+    asked = re.compile(r'asked=([0-9.]+)')
+    return sorted(float(m.group(1)) for line in records for m in [_BOUND.search(line)]
+                  if m and float(asked.search(line).group(1)) >= since)
+
+
+def wait_client_answers(container, directory, count, since=0.0, timeout=60):
+    deadline = time.monotonic() + timeout
+    while len(client_answers(container, directory, since)) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError('fewer than %d client requests answered within %d s' % (count, timeout))
+        time.sleep(0.5)
+
+
+def stop_client_load(container, directory):
+    """Ask no more, wait until every request has ended: asked, answered, the longest gap between two
+    answers, the unanswered requests' records."""
+    dexec(container, 'touch %s/stop' % directory)
+    deadline = time.monotonic() + 60
+    while dexec(container, 'test -e %s/done && echo yes || true' % directory).strip() != 'yes':
+        if time.monotonic() > deadline:
+            raise RuntimeError('the client load did not end within 60 s')
+        time.sleep(0.5)
+    records = dexec(container, 'cat %s/records' % directory).splitlines()
+    bound = sorted(float(m.group(1)) for m in (_BOUND.search(line) for line in records) if m)
+    gaps = [b - a for a, b in zip(bound, bound[1:])]
+    return {'asked': len(records), 'answered': len(bound), 'longest_gap_s': round(max(gaps), 2) if gaps else None,
+            'unanswered': [line for line in records if 'bound at=' not in line][:10]}
+
+
 def remove_containers(names):
     sh(['docker', 'rm', '-f'] + list(names), check=False)
 
@@ -119,7 +191,7 @@ def remove_containers(names):
 # ---------------------------------------------------------------- ansible
 
 
-def pair_group(name, primary, secondary, prefix, keys, style='current'):
+def pair_group(name, primary, secondary, prefix, keys, style='current', backend='isc_dhcpd'):
     """One pair's inventory group. style 'current': today's dhcp_failover_* variables; '1.0.0': the
     server_* variables of the 1.0.0 role (commit 3ab564b), same settings."""
     subnet = {
@@ -134,6 +206,11 @@ def pair_group(name, primary, secondary, prefix, keys, style='current'):
                       secondary: {'server_failover_role': 'secondary', 'server_failover_address': prefix + '.3'}},
             'vars': {'server_failover_peer_name': name, 'server_failover_mclt': MCLT, 'server_ping_check': False,
                      'server_interfaces': ['eth0'], 'server_omapi_key_dir': keys, 'server_subnets': [subnet]},
+        }
+    if backend == 'kea':
+        return {
+            'hosts': {primary: {'dhcp_failover_role': 'primary'}, secondary: {'dhcp_failover_role': 'secondary'}},
+            'vars': dict(KEA_VARS, dhcp_failover_pair=name, dhcp_failover_subnets=[subnet]),
         }
     return {
         'hosts': {primary: {'dhcp_failover_role': 'primary'}, secondary: {'dhcp_failover_role': 'secondary'}},
@@ -150,11 +227,11 @@ def pair_group(name, primary, secondary, prefix, keys, style='current'):
 DOCKER_CONNECTION = {'ansible_connection': 'community.docker.docker', 'ansible_python_interpreter': '/usr/bin/python3'}
 
 
-def write_inventory(path, pairs, style='current', connection=None, host_vars=None):
+def write_inventory(path, pairs, style='current', connection=None, host_vars=None, backend='isc_dhcpd'):
     """pairs: {group: (peer, primary, secondary, prefix)}; connection: the inventory's all.vars
     (default: community.docker as root); host_vars: {host: {var: value}} added to each host. JSON is YAML."""
     keys = os.path.join(WORK, 'keys-' + style)
-    groups = {group: pair_group(peer, p, s, prefix, keys, style) for group, (peer, p, s, prefix) in pairs.items()}
+    groups = {group: pair_group(peer, p, s, prefix, keys, style, backend) for group, (peer, p, s, prefix) in pairs.items()}
     for group in groups.values():
         for host, hvars in group['hosts'].items():
             hvars.update((host_vars or {}).get(host, {}))
@@ -241,7 +318,7 @@ def run_site(inventory, label, extra=(), playbook='dhcp.failover.site', collecti
 
 def wait_normal_states(inventory, host):
     proc = subprocess.run([os.path.join(BIN, 'ansible'), '-i', inventory, host, '-o', '-m', 'dhcp.failover.state_info',
-                           '-a', json.dumps({'peer': PEER})], capture_output=True, text=True, env=ansible_env(), cwd=WORK,
+                           '-a', json.dumps(state_args())], capture_output=True, text=True, env=ansible_env(), cwd=WORK,
                           timeout=120, check=False)
     try:
         peer = json.loads(proc.stdout.split(' => ', 1)[1])['peers'][PEER]
@@ -252,7 +329,7 @@ def wait_normal_states(inventory, host):
 
 def wait_normal(inventory, hosts, timeout=180):
     """Both peers in normal, read with dhcp.failover.state_info wait_for. Returns seconds and the results."""
-    args = json.dumps({'peer': PEER, 'wait_for': ['normal'], 'timeout': timeout})
+    args = json.dumps(state_args(wait_for=['normal'], timeout=timeout))
     start = time.monotonic()
     proc = subprocess.run([os.path.join(BIN, 'ansible'), '-i', inventory, ':'.join(hosts), '-o', '-m',
                            'dhcp.failover.state_info', '-a', args], capture_output=True, text=True, env=ansible_env(),

@@ -14,9 +14,15 @@ of that run:
              standalone dhcpd with the same subnet/pool settings; then the same load while the primary
              is killed
   journal    journal.py: bench/state_info_journal.py (state_info against 10k/100k/1M journal lines)
+  change     change.py: a configuration change of the main pair under client load (a new client every
+             0.5 s): site start -> both peers normal, the longest gap the client saw
+  kea        kea_pair.py: converge, takeover and rate again with the main pair as Kea HA (and a
+             standalone kea-dhcp4), same lab: the Kea against dhcpd table
   scaling    scaling.py: fresh site run (and rerun) for 1, 2 and 4 pairs in one inventory
   rerun      rerun.py: no-change rerun, today's collection against 1.0.0 (3ab564b) built from git,
              alternating; remote module calls per host (bench/callback_plugins/bench_calls.py)
+  anchor     anchor.py: fresh converge and no-change reruns against bertvv's ansible-role-dhcp
+             (bench/anchor/), the same pair, fresh containers, alternating
   ssh        rerun_ssh.py: the no-change rerun over SSH (pipelining, become) next to the docker
              connection, on bare containers
   migration  migration.py: dhcp.failover.migrate of an ISC pair holding 1,000+ perfdhcp leases to Kea
@@ -44,11 +50,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 import benchlab as bl  # noqa: E402
 import report  # noqa: E402
-from measures import journal, lease_rate, migration, rerun, rerun_ssh, scaling, site_cost, takeover  # noqa: E402
+from measures import anchor, change, journal, kea_pair, lease_rate, migration, rerun, rerun_ssh, scaling, site_cost, takeover  # noqa: E402
 
 # In the order they run: the main pair's measures first (one lab, deployed once), then those with labs
 # of their own.
-MEASURES = [site_cost, takeover, lease_rate, journal, scaling, rerun, rerun_ssh, migration]
+MEASURES = [site_cost, takeover, lease_rate, journal, change, kea_pair, scaling, rerun, anchor, rerun_ssh, migration]
 ALL = [m.NAME for m in MEASURES]
 NAMES = {'P': bl.P, 'S': bl.S, 'MCLT': bl.MCLT}
 FULL_TRIALS = {'trials': 10, 'rerun_trials': 5}
@@ -76,6 +82,8 @@ def parse_args(argv=None):
     ap.add_argument('--scaling', default='1,2,4')
     ap.add_argument('--rerun-trials', type=int, default=FULL_TRIALS['rerun_trials'],
                     help='no-change reruns of each side, alternating (rerun, ssh; at least 5 for RESULTS.md)')
+    ap.add_argument('--change-trials', type=int, default=3, help='configuration changes of the main pair under client load (change)')
+    ap.add_argument('--anchor-trials', type=int, default=3, help='fresh converges of each side, alternating (anchor)')
     ap.add_argument('--migration-trials', type=int, default=3, help='migrations, each on a fresh lab (migration)')
     ap.add_argument('--old-commit', default=rerun.OLD_COMMIT, help='the commit the rerun measure compares with (1.0.0)')
     ap.add_argument('--out', default=None, help='where RESULTS.md and results/ go (default bench/; '

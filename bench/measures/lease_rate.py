@@ -2,16 +2,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Measure `rate`: perfdhcp (relay mode, through bench/relay.py) against the pair and a standalone
-dhcpd with the same subnet/pool settings; then the same load while the primary is killed. Runs on the
-main pair (bench/benchlab.py)."""
+server of the same backend with the same subnet/pool settings (dhcpd without failover, or kea-dhcp4
+without the HA hook); then the same load while the primary is killed. Runs on the main pair
+(bench/benchlab.py), ISC dhcpd or Kea (the pass's backend)."""
+import json
 import os
 import re
 import statistics
 import subprocess
 import time
 
-from benchlab import (ADDR, BENCH, GIADDR, LOAD, P, RATE_TARGET, RELAY_PAIR, RELAY_SOLO, S, SERVICE, SOLO, WORK,
-                      dexec, log, sh, wait_normal, wait_normal_states)
+from benchlab import (ADDR, BACKEND, BENCH, GIADDR, LOAD, P, RATE_TARGET, RELAY_PAIR, RELAY_SOLO, S, SOLO, WORK,
+                      dexec, log, service, sh, wait_normal, wait_normal_states)
 
 NAME = 'rate'
 MAIN_PAIR = True
@@ -71,6 +73,47 @@ def solo_config():
     return '# dhcpf-bench standalone: the pair primary\'s dhcpd.conf without failover and OMAPI\n' + '\n'.join(lines) + '\n'
 
 
+KEA_CONF = '/etc/kea/kea-dhcp4.conf'
+
+
+def kea_solo_config():
+    """The primary's kea-dhcp4.conf without the HA hook: same globals, subnet and pools. In
+    load-balancing the role splits each pool in two, one per server, for the classes the HA hook
+    gives each client (HA_<server>): without the hook no client is in either, so the classes go."""
+    conf = json.loads(dexec(P, 'cat %s' % KEA_CONF))
+    dhcp4 = conf['Dhcp4']
+    dhcp4['hooks-libraries'] = [h for h in dhcp4.get('hooks-libraries', []) if not h['library'].endswith('/libdhcp_ha.so')]
+    dhcp4['client-classes'] = [c for c in dhcp4.get('client-classes', []) if not c['name'].startswith('HA_')]
+    if not dhcp4['client-classes']:
+        del dhcp4['client-classes']
+    for subnet in dhcp4.get('subnet4', []):
+        for pool in subnet.get('pools', []):
+            if str(pool.get('client-class', '')).startswith('HA_'):
+                del pool['client-class']
+    return json.dumps(conf, indent=1) + '\n'
+
+
+def start_solo():
+    """The standalone server of the pass's backend, with the primary's settings; returns its config."""
+    if BACKEND['name'] == 'kea':
+        conf = kea_solo_config()
+        dexec(SOLO, 'cat > %s.new && chown root:_kea %s.new && chmod 0640 %s.new' % (KEA_CONF, KEA_CONF, KEA_CONF), stdin=conf)
+        check = dexec(SOLO, 'kea-dhcp4 -t %s.new 2>&1 && mv %s.new %s && echo CHECKED' % (KEA_CONF, KEA_CONF, KEA_CONF), check=False)
+        if 'CHECKED' not in check:
+            raise RuntimeError('standalone Kea config rejected: ' + check[-800:])
+        name = 'solo-kea-dhcp4.conf'
+    else:
+        conf = solo_config()
+        dexec(SOLO, 'cat > /etc/dhcp/dhcpd.conf && echo \'INTERFACESv4="eth0"\' > /etc/default/isc-dhcp-server', stdin=conf)
+        check = dexec(SOLO, 'dhcpd -t -cf /etc/dhcp/dhcpd.conf 2>&1', check=False)
+        if 'Configuration file errors' in check:
+            raise RuntimeError('standalone config rejected: ' + check[-800:])
+        name = 'solo-dhcpd.conf'
+    with open(os.path.join(WORK, name), 'w') as handle:
+        handle.write(conf)
+    dexec(SOLO, 'systemctl restart %s' % service())
+
+
 def start_relays():
     dexec(LOAD, 'ip addr add %s/24 dev eth0; ip addr add %s/24 dev eth0; cat > /run/relay.py' % (RELAY_PAIR, RELAY_SOLO),
           stdin=open(os.path.join(BENCH, 'relay.py')).read())
@@ -80,14 +123,7 @@ def start_relays():
 
 
 def bench_rate(inventory, rates, seconds, clients, reps, kill_seconds, kill_at):
-    conf = solo_config()
-    dexec(SOLO, 'cat > /etc/dhcp/dhcpd.conf && echo \'INTERFACESv4="eth0"\' > /etc/default/isc-dhcp-server', stdin=conf)
-    with open(os.path.join(WORK, 'solo-dhcpd.conf'), 'w') as handle:
-        handle.write(conf)
-    check = dexec(SOLO, 'dhcpd -t -cf /etc/dhcp/dhcpd.conf 2>&1', check=False)
-    if 'Configuration file errors' in check:
-        raise RuntimeError('standalone config rejected: ' + check[-800:])
-    dexec(SOLO, 'systemctl restart %s' % SERVICE)
+    start_solo()
     start_relays()
     # warm-up: every simulated client gets its lease once on each side, so both measure steady state
     for target in (RELAY_SOLO, RELAY_PAIR):
@@ -112,7 +148,7 @@ def bench_rate(inventory, rates, seconds, clients, reps, kill_seconds, kill_at):
             'standalone_drop_ratio': round(statistics.median(r['drop_ratio'] for r in runs['standalone']), 4),
             'ratio_pair_to_standalone': round(pair / solo, 3) if solo else None,
             'met': bool(solo) and pair >= RATE_TARGET * solo, 'runs': runs}
-    dexec(SOLO, 'systemctl stop %s' % SERVICE)
+    dexec(SOLO, 'systemctl stop %s' % service())
     # the same loads while the primary is killed
     result['kill_under_load'] = {}
     for kill_rate in rates:
@@ -129,19 +165,19 @@ def kill_under_load(inventory, rate, clients, seconds, kill_at):
     start = time.time()
     time.sleep(kill_at)
     t_kill = time.time()
-    dexec(P, 'systemctl kill --signal=SIGKILL %s' % SERVICE)
+    dexec(P, 'systemctl kill --signal=SIGKILL %s' % service())
     out, _ignored = perf.communicate(timeout=seconds + 60)
     under = parse_perfdhcp(out, start, rate, seconds)
     under['kill_after_s'] = round(t_kill - start, 2)
     under.update(kill_phases(under['intervals'], under['kill_after_s'], rate))
-    dexec(P, 'systemctl restart %s' % SERVICE)
+    dexec(P, 'systemctl restart %s' % service())
     try:
         under['back_to_normal_s'] = round(wait_normal(inventory, [P, S], timeout=120)[0], 2)
     except RuntimeError:   # a finding, not the end of the run: keep what both peers say
         under['back_to_normal_s'] = None
         under['not_normal_after_restart'] = {
             name: {'state_info': wait_normal_states(inventory, name),
-                   'journal_tail': dexec(name, 'journalctl -u %s -o short-unix --no-pager -n 25' % SERVICE, check=False)}
+                   'journal_tail': dexec(name, 'journalctl -u %s -o short-unix --no-pager -n 25' % service(), check=False)}
             for name in (P, S)}
         log('pair NOT back to normal within 120 s after the restart; states recorded')
     log('rate %d/s under kill: before %s, during %s drops in %s s, after %s drop ratio' % (

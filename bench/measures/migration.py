@@ -24,8 +24,8 @@ import subprocess
 import time
 
 import lab  # pylint: disable=wrong-import-order
-from benchlab import (BENCH, BIN, NET_BASE, PREFIX, ROOT, WORK, ansible_env, cleanup, dexec, log, reset_keys, run_site, sh,
-                      start_containers, summarize, wait_normal, write_inventory)
+from benchlab import (BENCH, BIN, NET_BASE, PREFIX, ROOT, WORK, ansible_env, cleanup, client_load, dexec, log, reset_keys, run_site, sh,
+                      start_containers, stop_client_load, summarize, wait_normal, write_inventory)
 
 NAME = 'migration'
 MAIN_PAIR = False
@@ -40,8 +40,6 @@ POOL = ('10.231.%d.0' % (THIRD + 1), '10.231.%d.200' % (THIRD + 7))
 TARGET_LEASES = 1000
 LIFETIME = 1800
 PERF_CLIENTS = 1400
-LOAD_SCRIPT = os.path.join(ROOT, 'molecule', 'migrate', 'files', 'client-load.sh')
-REPORT_SCRIPT = os.path.join(ROOT, 'molecule', 'migrate', 'files', 'udhcpc-report.sh')
 KEA_SOCKET = '/run/kea/kea4-ctrl-socket'
 # One command to Kea's control socket from inside the server (bare images have python3, no socat).
 KEA_CTL = r'''
@@ -64,7 +62,6 @@ while True:
 sys.stdout.write(buf.decode())
 '''
 _BLOCK = re.compile(r'^lease (\S+) \{\n(.*?)^\}', re.M | re.S)
-_BOUND = re.compile(r'bound at=([0-9.]+)')
 
 
 def run(ctx):
@@ -173,27 +170,6 @@ def make_leases():
     return leases, bursts
 
 
-def client_load(directory, tag):
-    for path in (LOAD_SCRIPT, REPORT_SCRIPT):
-        sh(['docker', 'cp', path, '%s:/usr/local/sbin/%s' % (MC, os.path.basename(path))])
-    dexec(MC, 'chmod 0755 /usr/local/sbin/client-load.sh /usr/local/sbin/udhcpc-report.sh; rm -rf %s' % directory)
-    sh(['docker', 'exec', '-d', MC, '/usr/local/sbin/client-load.sh', directory, str(tag), '4000'])
-
-
-def stop_client_load(directory):
-    dexec(MC, 'touch %s/stop' % directory)
-    deadline = time.monotonic() + 60
-    while dexec(MC, 'test -e %s/done && echo yes || true' % directory).strip() != 'yes':
-        if time.monotonic() > deadline:
-            raise RuntimeError('the client load did not end within 60 s')
-        time.sleep(0.5)
-    records = dexec(MC, 'cat %s/records' % directory).splitlines()
-    bound = sorted(float(m.group(1)) for m in (_BOUND.search(line) for line in records) if m)
-    gaps = [b - a for a, b in zip(bound, bound[1:])]
-    return {'asked': len(records), 'answered': len(bound), 'longest_gap_s': round(max(gaps), 2) if gaps else None,
-            'unanswered': [line for line in records if 'bound at=' not in line][:10]}
-
-
 def kea_leases(host):
     command = json.dumps({'command': 'lease4-get-all'})
     answer = json.loads(sh(['docker', 'exec', host, 'python3', '-c', KEA_CTL, command, KEA_SOCKET], timeout=120).stdout)
@@ -243,11 +219,11 @@ def bench_migration(trial):
     result['isc_active_before'] = len(before)
     if len(before) < TARGET_LEASES:
         raise RuntimeError('perfdhcp made %d active leases, not %d' % (len(before), TARGET_LEASES))
-    client_load('/tmp/mload', 0x96)
+    client_load(MC, '/tmp/mload', 0x96)
     try:
         result['migrate'] = run_migrate(inventory, trial)
     finally:
-        result['client'] = stop_client_load('/tmp/mload')
+        result['client'] = stop_client_load(MC, '/tmp/mload')
     log('migration %d: %.1f s wall, playbook gap %s s, client asked %d, answered %d, longest gap %s s' % (
         trial, result['migrate']['wall_s'], result['migrate']['playbook_gap_s'], result['client']['asked'],
         result['client']['answered'], result['client']['longest_gap_s']))

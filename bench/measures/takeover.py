@@ -2,18 +2,24 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Measure `takeover`: the primary stopped (systemctl stop) or killed (SIGKILL): time to the first
-lease a fresh client gets from the secondary; baseline: the same client against the pair in normal.
-Runs on the main pair (bench/benchlab.py)."""
+lease from the secondary for a client the primary serves in normal (a MAC the primary answered in the
+baseline: with load balancing the secondary answers the other half at once, which says nothing of a
+takeover); baseline: fresh clients against the pair in normal. Runs on the main pair
+(bench/benchlab.py), ISC dhcpd or Kea (the pass's backend)."""
 import random
 import re
 import subprocess
 import time
 
-from benchlab import (ADDR, CLIENT, P, PEER, S, SERVICE, TAKEOVER_TARGET_S, dexec, log, summarize,
-                      wait_normal)
+from benchlab import ADDR, BACKEND, CLIENT, P, PEER, S, TAKEOVER_TARGET_S, dexec, log, service, summarize, wait_normal
 
 NAME = 'takeover'
 MAIN_PAIR = True
+OWNED = 6           # clients of the primary the trials cycle through
+# The secondary's own journal line when it starts serving its partner's clients: dhcpd leaves normal
+# (communications-interrupted or partner-down), a Kea load-balancing server reaches partner-down
+# (communication-recovery, which it passes through first, still serves only its own half)
+LEFT_NORMAL = {'isc_dhcpd': r'I move from normal to', 'kea': r'HA_STATE_TRANSITION.*transitions from \S+ to PARTNER-DOWN'}
 
 
 def run(ctx):
@@ -52,9 +58,10 @@ def fresh_mac(rng):
     return '02:bb:%02x:%02x:%02x:%02x' % tuple(rng.randrange(256) for _ignored in range(4))
 
 
-def client_lease(stop_cmd, rng, expect, timeout=40, clients=4):
-    """Fresh clients from t0 until one gets an ACK from `expect`; stop_cmd runs on the primary at t0."""
-    macs = [fresh_mac(rng) for _ignored in range(clients)]
+def client_lease(stop_cmd, rng, expect, timeout=40, clients=4, macs=None):
+    """Clients (MACS, else fresh ones) from t0 until one gets an ACK from `expect`; stop_cmd runs on the
+    primary at t0."""
+    macs = list(macs) if macs else [fresh_mac(rng) for _ignored in range(clients)]
     dexec(CLIENT, CLIENT_PREP.format(mac=macs[0]))
     t0 = time.time()
     stopper = None
@@ -100,7 +107,7 @@ def parse_events(out):
 
 def journal_since(name, since, pattern):
     """Seconds from `since` to the first line of the dhcpd unit's journal matching pattern (microsecond stamps)."""
-    out = dexec(name, 'journalctl -u %s -o short-unix --no-pager --since @%d' % (SERVICE, int(since) - 1), check=False)
+    out = dexec(name, 'journalctl -u %s -o short-unix --no-pager --since @%d' % (service(), int(since) - 1), check=False)
     for line in out.splitlines():
         stamp, _ignored, text = line.partition(' ')
         try:
@@ -115,23 +122,31 @@ def journal_since(name, since, pattern):
 def bench_takeover(inventory, trials, baseline_trials):
     rng = random.Random(20261124)
     log('takeover: baseline, %d fresh clients against the pair in normal' % baseline_trials)
-    baseline = []
-    for _ignored in range(baseline_trials):
-        r = client_lease(None, rng, expect=None)
+    baseline, owned = [], []
+    # fresh clients until there are baseline_trials of them and OWNED that the primary answered
+    while len(baseline) < baseline_trials or len(owned) < OWNED:
+        if len(baseline) >= baseline_trials + 10 * OWNED:
+            raise RuntimeError('the primary answered %d of %d fresh clients in normal' % (len(owned), len(baseline)))
+        r = client_lease(None, rng, expect=None, clients=1)
         # in normal either server may answer: the one that owns the client's hash
         first = r['attempts'][0]
-        baseline.append({'lease_s': first['ack_after_s'], 'ack_from': first['ack_from'], 'discovers': first['discovers']})
-    methods = {'stop': 'systemctl stop %s' % SERVICE, 'kill': 'systemctl kill --signal=SIGKILL %s' % SERVICE}
+        baseline.append({'lease_s': first['ack_after_s'], 'ack_from': first['ack_from'], 'discovers': first['discovers'],
+                         'mac': first['mac']})
+        if first['ack_from'] == ADDR[P] and len(owned) < OWNED:
+            owned.append(first['mac'])
+    unit = service()
+    methods = {'stop': 'systemctl stop %s' % unit, 'kill': 'systemctl kill --signal=SIGKILL %s' % unit}
     runs = {m: [] for m in methods}
     for i in range(trials):
-        for method, cmd in methods.items():     # interleaved, so drift on a noisy machine hits both
-            r = client_lease(cmd, rng, expect=ADDR[S])
+        for k, (method, cmd) in enumerate(methods.items()):     # interleaved, so drift on a noisy machine hits both
+            start = (2 * i + k) % OWNED
+            r = client_lease(cmd, rng, expect=ADDR[S], macs=(owned[start:] + owned[:start])[:4])
             # when the secondary noticed: its own journal line, stamped to the microsecond
-            r['secondary_left_normal_s'] = journal_since(S, r['t0'], r'I move from normal to')
-            # The generated (LSB) unit keeps RemainAfterExit=yes: after a SIGKILL it still says active,
-            # so `start` would do nothing. restart runs the init script's stop (no-op) and start.
+            r['secondary_left_normal_s'] = journal_since(S, r['t0'], LEFT_NORMAL[BACKEND['name']])
+            # dhcpd's generated (LSB) unit keeps RemainAfterExit=yes: after a SIGKILL it still says
+            # active, so `start` would do nothing. restart runs the init script's stop (no-op) and start.
             t_start = time.monotonic()
-            dexec(P, 'systemctl restart %s' % SERVICE)
+            dexec(P, 'systemctl restart %s' % unit)
             back_s, states = wait_normal(inventory, [P, S])
             r['back_to_normal_s'] = round(time.monotonic() - t_start, 2)
             sec = states.get(S, {}).get('peers', {}).get(PEER, {})
@@ -141,7 +156,8 @@ def bench_takeover(inventory, trials, baseline_trials):
             runs[method].append(r)
             log('takeover %s #%d: lease from secondary after %s s (attempts %d), back to normal in %.1f s' % (
                 method, i + 1, r['lease_s'], len(r['attempts']), r['back_to_normal_s']))
-    result = {'baseline_normal': summarize([b['lease_s'] for b in baseline]), 'baseline_trials': baseline}
+    result = {'baseline_normal': summarize([b['lease_s'] for b in baseline]), 'baseline_trials': baseline,
+              'primary_clients': owned, 'backend': BACKEND['name']}
     base_median = result['baseline_normal']['median_s']
     for method, rows in runs.items():
         figures = [r['lease_s'] for r in rows if r['ok']]
