@@ -15,7 +15,9 @@ import tempfile
 
 import pytest
 
-from ansible_collections.dhcp.failover.plugins.lookup.controller_stat import LookupModule, controller_stat
+from ansible.plugins.loader import lookup_loader
+
+from ansible_collections.dhcp.failover.plugins.lookup.controller_stat import controller_stat
 
 
 def test_missing_file(tmp_path):
@@ -101,5 +103,7 @@ def test_directory_is_not_a_regular_file(tmp_path):
 
 def test_lookup_returns_one_dict_per_term(tmp_path):
     (tmp_path / 'a').write_text('x')
-    result = LookupModule().run([str(tmp_path / 'a'), str(tmp_path / 'b')], variables={})
+    # through the plugin loader, as a task's lookup() gets it (it gives the plugin its name and docs;
+    # tests/conftest.py has installed the collection finder it needs)
+    result = lookup_loader.get('dhcp.failover.controller_stat').run([str(tmp_path / 'a'), str(tmp_path / 'b')], variables={})
     assert [r['exists'] for r in result] == [True, False]
