@@ -137,6 +137,29 @@ def test_secret_never_shown(converged, lab_pair):
     assert [oct(item.stat().st_mode & 0o777) for item in key_dir.iterdir()] == ['0o600']
 
 
+def test_loose_controller_copy_is_made_0600_again(converged):
+    """A controller copy of the secret left readable by others (0644: an older run, a user's cp) is
+    rewritten 0600 with the same secret by the next run; the run after that leaves it alone.
+
+    The rerun path looks at the copy in the controller's own process (lookup controller_stat) and
+    writes only a copy that is missing or differs: a mode check lost there would keep 0644 for good.
+    """
+    runner, _ignored = converged
+    (stored,) = list((runner.tmp / 'keys').iterdir())
+    secret = stored.read_text()
+    stored.chmod(0o644)
+    rc, output = runner.run()
+    assert rc == 0, output
+    assert oct(stored.stat().st_mode & 0o777) == '0o600', output
+    assert stored.read_text() == secret
+    assert re.search(r"TASK \[dhcp\.failover\.server : Write the controller's copy of the secret \(0600\)\][^\n]*\n(changed|ok): ",
+                     output), output
+    rc, output = runner.run()
+    assert rc == 0, output
+    assert all(counts['changed'] == 0 for counts in recap(output).values()), output
+    assert "Write the controller's copy of the secret" not in output, output
+
+
 def test_other_roles_variables_change_nothing(converged, lab_pair):
     """server_* variables of other roles in group_vars/all: same result as the run without them.
 
