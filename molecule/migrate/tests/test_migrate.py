@@ -65,7 +65,7 @@ def test_the_dhcpd_pair_serves_clients_from_both_halves_and_a_reservation():
     print("recorded: " + ", ".join(f"{mac} {a} from {s}" for mac, (a, s, _e) in RECORDED.items()))
     assert RECORDED[RESERVED_MAC][0] == RESERVED_IP, f"expected the reservation {RESERVED_IP}; saw {RECORDED[RESERVED_MAC]}"
     servers = {server for _a, server, _e in RECORDED.values()}
-    # Seen once in CI (2026-12-04, not reproduced in three runs since): every answer from the
+    # Seen once in CI (2026-12-04, not reproduced in the four runs since): every answer from the
     # secondary. The servers' own account goes with the failure, so that the next one can be read.
     assert servers == set(SERVERS), (f"expected answers from both dhcpd peers (both halves); saw {servers}; "
                                      + "; ".join(f"{host}: pidof dhcpd {sh(host, 'pidof dhcpd')[1].strip() or 'none'}, journal: "
