@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -276,6 +277,62 @@ RECAP_LINE = re.compile(r'^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<change
                         r'failed=(?P<failed>\d+)')
 
 
+def _container_cpu_ns(ids):
+    """CPU time (ns) the lab's containers have used so far, from their cgroups (v1 cpuacct with
+    Docker's cgroupfs driver, or v2 cpu.stat under Docker's own or systemd's cgroup); None when no
+    container's cgroup is found."""
+    total, found = 0, False
+    for cid in ids:
+        for path, field in (('/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage' % cid, None),
+                            ('/sys/fs/cgroup/docker/%s/cpu.stat' % cid, 'usage_usec'),
+                            ('/sys/fs/cgroup/system.slice/docker-%s.scope/cpu.stat' % cid, 'usage_usec')):
+            try:
+                with open(path) as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            if field is None:
+                total += int(text.strip())
+            else:
+                total += 1000 * int(dict(line.split() for line in text.splitlines())[field])
+            found = True
+            break
+    return total if found else None
+
+
+def _busy_ticks():
+    """The machine's busy CPU time (clock ticks) from /proc/stat: every state but idle and iowait."""
+    with open('/proc/stat') as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    return sum(fields) - fields[3] - fields[4]
+
+
+def cpu_snapshot(ids=None):
+    """What the CPU time of one run is measured from: the machine's busy time, the controller's (this
+    process's children: ansible-playbook, its forks and their docker CLI processes, once waited for)
+    and the lab containers' (every process in them: modules, dhcpd, systemd, journald). The rest of
+    the machine's busy time is Docker's daemons (docker exec goes through dockerd and containerd)
+    and the kernel. ids: the containers of the snapshot before (the one after lists none, so that no
+    docker CLI run falls inside the window)."""
+    if ids is None:
+        ids = sh(['docker', 'ps', '-q', '--no-trunc', '--filter', 'name=^' + PREFIX], check=False).stdout.split()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {'ids': ids, 'containers_ns': _container_cpu_ns(ids), 'controller_s': children.ru_utime + children.ru_stime,
+            'busy_ticks': _busy_ticks()}
+
+
+def cpu_used(before, after, wall):
+    """Core-seconds used between two cpu_snapshot()s, and how much of the machine's cores the run kept busy."""
+    hz, cores = os.sysconf('SC_CLK_TCK'), os.cpu_count()
+    busy = (after['busy_ticks'] - before['busy_ticks']) / hz
+    res = {'busy_core_s': round(busy, 2), 'controller_core_s': round(after['controller_s'] - before['controller_s'], 2),
+           'cores': cores, 'utilization': round(busy / (wall * cores), 3) if wall else None}
+    if before['containers_ns'] is not None and after['containers_ns'] is not None:
+        res['containers_core_s'] = round((after['containers_ns'] - before['containers_ns']) / 1e9, 2)
+        res['other_core_s'] = round(busy - res['controller_core_s'] - res['containers_core_s'], 2)
+    return res
+
+
 def run_site(inventory, label, extra=(), playbook='dhcp.failover.site', collections=None):
     """One `ansible-playbook dhcp.failover.site` run: wall time, changed per host, per-task times and
     the remote module calls per host (bench_calls callback)."""
@@ -283,10 +340,12 @@ def run_site(inventory, label, extra=(), playbook='dhcp.failover.site', collecti
     calls_file = os.path.join(WORK, 'logs', label + '.calls.json')
     if os.path.exists(calls_file):
         os.unlink(calls_file)
+    cpu_before = cpu_snapshot()
     start = time.monotonic()
     proc = subprocess.run(argv, capture_output=True, text=True, env=ansible_env(collections, calls_file), cwd=WORK,
                           timeout=900, check=False)
     wall = time.monotonic() - start
+    cpu = cpu_used(cpu_before, cpu_snapshot(cpu_before['ids']), wall)
     logfile = os.path.join(WORK, 'logs', label + '.log')
     with open(logfile, 'w') as handle:
         handle.write(proc.stdout + proc.stderr)
@@ -307,7 +366,7 @@ def run_site(inventory, label, extra=(), playbook='dhcp.failover.site', collecti
     if proc.returncode != 0:
         raise RuntimeError('site run %s failed (rc %d), see %s' % (label, proc.returncode, logfile))
     res = {'wall_s': round(wall, 2), 'changed': sum(r['changed'] for r in recap.values()), 'recap': recap,
-           'tasks': tasks, 'task_results_per_host': results, 'log': os.path.relpath(logfile, ROOT)}
+           'tasks': tasks, 'task_results_per_host': results, 'log': os.path.relpath(logfile, ROOT), 'cpu': cpu}
     if os.path.exists(calls_file):
         with open(calls_file) as handle:
             calls = json.load(handle)

@@ -45,4 +45,21 @@ def bench_scaling(counts):
     if 'rerun_forks_per_host' in most:
         result['ratio_rerun_forks_per_host'] = round(most['rerun_forks_per_host']['wall_s'] / one['rerun']['wall_s'], 3)
     result['met'] = result['ratio_fresh'] <= SCALING_TARGET
+    result['cpu'] = cpu_bound(one['fresh'], most['fresh'], counts[0], counts[-1])
     return result
+
+
+def cpu_bound(one, most, n_one, n_most):
+    """What the CPU time of the fresh runs allows (benchlab.cpu_used of each run): with every core busy
+    all the time the larger run could take no less than its busy core-seconds / cores; the ratio of
+    that to the small run's wall time is the best ratio this machine allows for the code as it is, and
+    SCALING_TARGET needs at most target x small wall x cores / pairs core-seconds per pair."""
+    if 'cpu' not in one or 'cpu' not in most:
+        return None
+    cores = most['cpu']['cores']
+    per_pair = {str(n): {k: round(run['cpu'][k] / n, 2) for k in ('busy_core_s', 'controller_core_s', 'containers_core_s', 'other_core_s')
+                         if k in run['cpu']} for n, run in ((n_one, one), (n_most, most))}
+    return {'cores': cores, 'per_pair': per_pair,
+            'min_wall_s': round(most['cpu']['busy_core_s'] / cores, 2),
+            'best_ratio': round(most['cpu']['busy_core_s'] / cores / one['wall_s'], 2),
+            'target_core_s_per_pair': round(SCALING_TARGET * one['wall_s'] * cores / n_most, 2)}
