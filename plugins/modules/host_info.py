@@ -16,10 +16,12 @@ description:
   - Reads, in one module run on the server, what the role P(dhcp.failover.server#role) needs before it validates a
     pair and before it installs, cleans up or writes anything
     (one run instead of M(ansible.builtin.setup), a command and M(ansible.builtin.slurp)).
-  - With O(network=true), the network facts exactly as M(ansible.builtin.setup) with
+  - With O(network=true), the network facts as M(ansible.builtin.setup) with
     O(ansible.builtin.setup#module:gather_subset=[!all, !min, network]) returns them (ansible-core's own Linux network
     collector), as C(ansible_facts) - C(ansible_default_ipv4), C(ansible_all_ipv4_addresses), C(ansible_interfaces)
-    and one fact per interface.
+    and one fact per interface. The network facts alone - M(ansible.builtin.setup) adds the C(platform) and
+    C(distribution) facts its network collector needs first (C(ansible_distribution), C(ansible_hostname) and the like);
+    gather those with M(ansible.builtin.setup) when a later task needs them.
   - With O(packages=true), the installed packages, read from dpkg itself (C(dpkg-query --show)); a host without
     python3-apt (which M(ansible.builtin.package_facts) needs) and without a package index is fine.
   - With O(paths), which of those paths exist.
@@ -59,7 +61,8 @@ options:
 notes:
   - Reads only; changes nothing on the server.
   - The network facts are gathered by ansible-core's own code (C(ansible.module_utils.facts.network.linux)),
-    so they are the same as those of M(ansible.builtin.setup) on Linux. On other systems none are returned
+    so they are the same network facts as those of M(ansible.builtin.setup) on Linux
+    (the order of C(ansible_interfaces) is that of each run). On other systems none are returned
     and RV(errors) says so.
 seealso:
   - module: ansible.builtin.setup
@@ -84,7 +87,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: The network facts, as M(ansible.builtin.setup) returns them for the C(network) subset.
+  description: The network facts, as M(ansible.builtin.setup) returns them for the C(network) subset (without the platform and distribution facts it adds).
   returned: O(network=true) and the facts could be gathered
   type: dict
   sample:
