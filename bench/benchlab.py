@@ -139,17 +139,20 @@ def start_containers(specs, image=None, mounts=()):
 
 
 # molecule/migrate's client: a new client every 0.5 s (a macvlan with a fresh MAC, busybox udhcpc,
-# up to 6 DISCOVERs 2 s apart, the lease released when it ends), one record line per request.
+# up to 6 DISCOVERs 2 s apart, the lease released when it ends by dhcp-release.py), one record line
+# per request.
 LOAD_SCRIPT = os.path.join(ROOT, 'molecule', 'migrate', 'files', 'client-load.sh')
 REPORT_SCRIPT = os.path.join(ROOT, 'molecule', 'migrate', 'files', 'udhcpc-report.sh')
+RELEASE_SCRIPT = os.path.join(ROOT, 'molecule', 'migrate', 'files', 'dhcp-release.py')
 _BOUND = re.compile(r'bound at=([0-9.]+)')
 
 
 def client_load(container, directory, tag, max_requests=4000):
     """Start LOAD_SCRIPT in CONTAINER, its records under DIRECTORY; TAG (0..255) keeps its MACs apart."""
-    for path in (LOAD_SCRIPT, REPORT_SCRIPT):
+    for path in (LOAD_SCRIPT, REPORT_SCRIPT, RELEASE_SCRIPT):
         sh(['docker', 'cp', path, '%s:/usr/local/sbin/%s' % (container, os.path.basename(path))])
-    dexec(container, 'chmod 0755 /usr/local/sbin/client-load.sh /usr/local/sbin/udhcpc-report.sh; rm -rf %s' % directory)
+    dexec(container, 'chmod 0755 /usr/local/sbin/client-load.sh /usr/local/sbin/udhcpc-report.sh '
+          '/usr/local/sbin/dhcp-release.py; rm -rf %s' % directory)
     sh(['docker', 'exec', '-d', container, '/usr/local/sbin/client-load.sh', directory, str(tag), str(max_requests)])
 
 

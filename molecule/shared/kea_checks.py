@@ -225,6 +225,31 @@ def stop_load(client, directory):
     return LoadRecords(docker_exec(client, "cat", f"{directory}/records")[1].splitlines())
 
 
+def held_by(container, prefix):
+    """The addresses CONTAINER's DHCP server holds as active leases for clients whose MAC starts with
+    PREFIX, read from the server itself: Kea's lease4-get-all when kea-dhcp4 runs (default state, not
+    expired), else dhcpd's lease file (the last entry of each address, as dhcpd reads it, in binding
+    state active). {address: mac}."""
+    prefix = prefix.lower()
+    if kea_pids(container):
+        answer = kea_command(container, "lease4-get-all") or {}
+        leases = (answer.get("arguments") or {}).get("leases", [])
+        return {lease["ip-address"]: lease["hw-address"] for lease in leases
+                if lease.get("hw-address", "").lower().startswith(prefix) and lease.get("state", 0) == 0
+                and lease.get("cltt", 0) + lease.get("valid-lft", 0) > time.time()}
+    _rc, text, _err = docker_exec(container, "cat", "/var/lib/dhcp/dhcpd.leases")
+    last = {}
+    for address, body in re.findall(r"^lease ([0-9.]+) \{(.*?)^\}", text, re.S | re.M):
+        last[address] = body
+    held = {}
+    for address, body in last.items():
+        state = re.search(r"^\s*binding state (\S+);", body, re.M)
+        mac = re.search(r"hardware ethernet ([0-9a-f:]+);", body)
+        if state and state.group(1) == "active" and mac and mac.group(1).startswith(prefix):
+            held[address] = mac.group(1)
+    return held
+
+
 def lease4(container, address):
     """The lease Kea holds for ADDRESS (lease4-get over the control socket), or None."""
     answer = kea_command(container, "lease4-get", {"ip-address": address})

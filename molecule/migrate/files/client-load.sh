@@ -1,15 +1,19 @@
 #!/bin/sh
-# Client load for the rolling scenario, run inside the client container:
+# Client load of the migrate scenarios (and bench/measures/migration.py), run inside the client container:
 #
 #   client-load.sh DIR TAG MAX
 #
 # Every 0.5 s a new client asks for a lease: a macvlan interface on eth0 with a fresh MAC
-# (02:44:TAG:00:HI:LO), so the container's own eth0 (Docker's address and route) is never
+# (02:44:TAG:01:HI:LO), so the container's own eth0 (Docker's address and route) is never
 # touched, and busybox udhcpc with a script that applies nothing (udhcpc-report.sh). Each request
 # runs on its own, so a slow answer never delays the next question. One line per request goes to
 # DIR/records: when it asked (epoch seconds), udhcpc's exit code, the DISCOVERs it sent, and, if it
-# got a lease, when, which address, which server (DHCP server identifier) and the lease time.
-# udhcpc releases the lease when it exits (-R), so a long run does not drain the pool.
+# got a lease, when, which address, which server (DHCP server identifier), the lease time and
+# whether its release was sent. Each lease is released at once (dhcp-release.py: busybox udhcpc -q
+# -R sends no release, seen in the servers' logs), so that a long run does not drain the pool: before
+# that, every request held its address for the lease time (600 s), the scenario's runs used up a
+# pool of 150, and the primary's dhcpd, partner-down after a revert, logged "peer holds all free
+# leases" to new clients until MCLT had passed.
 # Stops after MAX requests or when DIR/stop exists; DIR/done marks that every request has ended.
 set -u
 dir=$1
@@ -34,12 +38,17 @@ request() {
   while [ "$rc" -ne 0 ] && [ "$(awk -v a="$asked" -v b="$(date +%s.%N)" 'BEGIN { print (b - a < 12) ? 1 : 0 }')" = 1 ]; do
     attempts=$((attempts + 1))
     out="$out
-$(busybox udhcpc -i "$ifc" -f -q -n -R -t 6 -T 2 -s /usr/local/sbin/udhcpc-report.sh 2>&1)"
+$(busybox udhcpc -i "$ifc" -f -q -n -t 6 -T 2 -s /usr/local/sbin/udhcpc-report.sh 2>&1)"
     rc=$?
   done
   ended=$(date +%s.%N)
-  ip link del "$ifc"
   bound=$(printf '%s\n' "$out" | grep '^bound ' | head -n 1)
+  if [ -n "$bound" ]; then
+    lease=$(printf '%s\n' "$bound" | sed -n 's/.* ip=\([0-9.]*\) serverid=\([0-9.]*\) .*/\1 \2/p')
+    # shellcheck disable=SC2086 # two words: the address and the server identifier
+    if python3 /usr/local/sbin/dhcp-release.py "$ifc" "$mac" $lease; then bound="$bound released=1"; else bound="$bound released=0"; fi
+  fi
+  ip link del "$ifc"
   discovers=$(printf '%s\n' "$out" | grep -c 'broadcasting discover')
   echo "n=$n mac=$mac asked=$asked ended=$ended rc=$rc attempts=$attempts discovers=$discovers $bound" >>"$dir/records"
 }

@@ -14,6 +14,6 @@ FILES = Path(__file__).resolve().parents[1] / "files"
 @pytest.fixture(scope="session", autouse=True)
 def client_tools():
     """The client's request scripts (from molecule/migrate/files, as molecule/rolling has them)."""
-    for name in ("udhcpc-report.sh", "client-load.sh"):
+    for name in ("udhcpc-report.sh", "client-load.sh", "dhcp-release.py"):
         subprocess.run(["docker", "cp", str(FILES / name), "dhcpf-mc-c:/usr/local/sbin/" + name], check=True)
         subprocess.run(["docker", "exec", "dhcpf-mc-c", "chmod", "0755", "/usr/local/sbin/" + name], check=True)

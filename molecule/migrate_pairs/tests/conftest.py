@@ -15,6 +15,6 @@ FILES = Path(__file__).resolve().parents[2] / "migrate" / "files"
 @pytest.fixture(scope="session", autouse=True)
 def client_tools():
     for client in ("dhcpf-mp-ca", "dhcpf-mp-cb"):
-        for name in ("udhcpc-report.sh", "client-load.sh"):
+        for name in ("udhcpc-report.sh", "client-load.sh", "dhcp-release.py"):
             subprocess.run(["docker", "cp", str(FILES / name), f"{client}:/usr/local/sbin/{name}"], check=True)
             subprocess.run(["docker", "exec", client, "chmod", "0755", "/usr/local/sbin/" + name], check=True)
