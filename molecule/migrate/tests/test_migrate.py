@@ -325,7 +325,8 @@ def test_a_second_kea_host_that_does_not_start_is_rolled_back_to_dhcpd():
         output, load = load_run(0x92, ACCEPT, expect_rc=2)
     finally:
         sh(PRIMARY, f"rm -f {DROPIN} && systemctl daemon-reload")
-    print(f"second-host failure: {load.summary}")
+    shown = re.search(r'"seconds_without_a_serving_server": "([^"]+)"', output)
+    print(f"second-host failure: {load.summary}; playbook: {shown.group(1) if shown else '?'}")
     assert "the cutover to Kea stopped at the second Kea host" in output and "Restored: the dhcpd pair" in output, output[-3000:]
     assert load.records and not load.unanswered, f"expected every request answered; unanswered: {load.unanswered[:5]}"
     moves, kept, lost = assert_back_on_dhcpd(since, addresses)
