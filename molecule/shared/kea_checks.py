@@ -18,6 +18,8 @@ import re
 import subprocess
 import time
 
+from lab_checks import parse_lease_blocks
+
 UNIT = "kea-dhcp4-server"
 SOCKET = "/run/kea/kea4-ctrl-socket"
 CONFIG = "/etc/kea/kea-dhcp4.conf"
@@ -238,16 +240,9 @@ def held_by(container, prefix):
                 if lease.get("hw-address", "").lower().startswith(prefix) and lease.get("state", 0) == 0
                 and lease.get("cltt", 0) + lease.get("valid-lft", 0) > time.time()}
     _rc, text, _err = docker_exec(container, "cat", "/var/lib/dhcp/dhcpd.leases")
-    last = {}
-    for address, body in re.findall(r"^lease ([0-9.]+) \{(.*?)^\}", text, re.S | re.M):
-        last[address] = body
-    held = {}
-    for address, body in last.items():
-        state = re.search(r"^\s*binding state (\S+);", body, re.M)
-        mac = re.search(r"hardware ethernet ([0-9a-f:]+);", body)
-        if state and state.group(1) == "active" and mac and mac.group(1).startswith(prefix):
-            held[address] = mac.group(1)
-    return held
+    latest = dict(parse_lease_blocks(text))
+    return {address: fields["mac"] for address, fields in latest.items()
+            if fields["binding_state"] == "active" and (fields["mac"] or "").lower().startswith(prefix)}
 
 
 def lease4(container, address):

@@ -340,7 +340,11 @@ def lease_blocks(server, path=LEASES):
     """Every lease block of the server's leases database, in file order: [(address, fields)].
     dhcpd appends a block on each change of a lease (the file is rewritten only at start-up and
     hourly), so this is also each lease's recent history."""
-    text = server.file(path).content_string
+    return parse_lease_blocks(server.file(path).content_string)
+
+
+def parse_lease_blocks(text):
+    """``lease_blocks`` of a leases database's TEXT."""
     return [(address, _lease_fields(body)) for address, body in _LEASE_BLOCK.findall(text)]
 
 

@@ -231,7 +231,7 @@ def load_run(tag, *extra, expect_rc=0):
         load = stop_load(CLIENT, directory)
     # The load must not drain the pool (150 addresses; a run asks 50-130 times): each client's lease is
     # released as it ends; read here from the servers that run now. Before dhcp-release.py none was
-    # (busybox udhcpc -q sends no release): a run left about 100 leases held for 600 s, and in a later
+    # (busybox udhcpc -q sends no release): runs left 11 and 31 leases held for 600 s, and in a later
     # run the primary's dhcpd, partner-down after a revert, logged "peer holds all free leases" to new
     # clients until MCLT had passed. A release that reaches a server in the moment it stops is lost
     # while its lease is carried: at most one per server stop, 4 in a run.
