@@ -50,11 +50,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 import benchlab as bl  # noqa: E402
 import report  # noqa: E402
-from measures import anchor, change, journal, kea_pair, lease_rate, migration, rerun, rerun_ssh, scaling, site_cost, takeover  # noqa: E402
+from measures import anchor, change, journal, kea_pair, lease_rate, migration, rerun, rerun_ssh, scaling, site_cost, takeover, validation  # noqa: E402
 
 # In the order they run: the main pair's measures first (one lab, deployed once), then those with labs
 # of their own.
-MEASURES = [site_cost, takeover, lease_rate, journal, change, kea_pair, scaling, rerun, anchor, rerun_ssh, migration]
+MEASURES = [site_cost, takeover, lease_rate, journal, change, kea_pair, scaling, validation, rerun, anchor, rerun_ssh, migration]
 ALL = [m.NAME for m in MEASURES]
 NAMES = {'P': bl.P, 'S': bl.S, 'MCLT': bl.MCLT}
 FULL_TRIALS = {'trials': 10, 'rerun_trials': 5}
@@ -80,6 +80,9 @@ def parse_args(argv=None):
     ap.add_argument('--kill-seconds', type=int, default=25)
     ap.add_argument('--kill-at', type=int, default=8)
     ap.add_argument('--scaling', default='1,2,4')
+    ap.add_argument('--validation-pairs', default='1,10,50', help='pairs per inventory of the validation measure')
+    ap.add_argument('--validation-before', default=validation.BEFORE_COMMIT,
+                    help='the commit the validation measure compares with (each server validated every pair)')
     ap.add_argument('--rerun-trials', type=int, default=FULL_TRIALS['rerun_trials'],
                     help='no-change reruns of each side, alternating (rerun, ssh; at least 5 for RESULTS.md)')
     ap.add_argument('--change-trials', type=int, default=3, help='configuration changes of the main pair under client load (change)')

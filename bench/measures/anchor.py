@@ -49,19 +49,19 @@ def unpack():
     return path
 
 
-def bertvv_inventory(path, primary, secondary, prefix):
-    """The pair of the other measures (write_inventory) in bertvv's variables."""
+def bertvv_inventory(path, pairs):
+    """The pairs of the other measures (write_inventory) in bertvv's variables: PAIRS is a list of
+    (primary, secondary, prefix). Each pair has its own subnet, so every variable is a host's."""
     def failover(role, me, peer):
         out = {'role': role, 'address': me, 'port': 647, 'peer_address': peer, 'peer_port': 647,
                'max_response_delay': 60, 'max_unacked_updates': 10, 'load_balance_max_seconds': 3}
         if role == 'primary':
             out.update({'mclt': MCLT, 'split': 128})
         return out
-    p_addr, s_addr = prefix + '.2', prefix + '.3'
-    inventory = {'all': {'vars': dict(DOCKER_CONNECTION), 'children': {'bertvv': {
-        'hosts': {primary: {'dhcp_global_failover': failover('primary', p_addr, s_addr)},
-                  secondary: {'dhcp_global_failover': failover('secondary', s_addr, p_addr)}},
-        'vars': {
+    hosts = {}
+    for primary, secondary, prefix in pairs:
+        p_addr, s_addr = prefix + '.2', prefix + '.3'
+        common = {
             'dhcp_apparmor_fix': False,       # see bench/anchor/README.md
             'dhcp_interfaces': 'eth0',
             'dhcp_global_failover_peer': 'bench',
@@ -69,7 +69,10 @@ def bertvv_inventory(path, primary, secondary, prefix):
             'dhcp_subnets': [{'ip': prefix + '.0', 'netmask': '255.255.255.0', 'routers': prefix + '.254',
                               'pools': [{'failover_peer': 'bench', 'range_begin': prefix + '.16',
                                          'range_end': prefix + '.253'}]}],
-        }}}}}
+        }
+        hosts[primary] = dict(common, dhcp_global_failover=failover('primary', p_addr, s_addr))
+        hosts[secondary] = dict(common, dhcp_global_failover=failover('secondary', s_addr, p_addr))
+    inventory = {'all': {'vars': dict(DOCKER_CONNECTION), 'children': {'bertvv': {'hosts': hosts}}}}
     with open(path, 'w') as handle:
         handle.write('# Written by bench/run.py (anchor)\n' + json.dumps(inventory, indent=1) + '\n')
     return path
@@ -109,7 +112,7 @@ def bench_anchor(trials):
             start_containers([(p, net, prefix + '.2'), (s, net, prefix + '.3')])
             label = 'anchor-%s-%d' % (tag, trial + 1)
             if side == 'bertvv':
-                inventory = bertvv_inventory(os.path.join(WORK, 'anchor-bertvv.yml'), p, s, prefix)
+                inventory = bertvv_inventory(os.path.join(WORK, 'anchor-bertvv.yml'), [(p, s, prefix)])
                 runner = {'playbook': playbook}
             else:
                 reset_keys()

@@ -34,13 +34,14 @@ def run(ctx):
     return bench_rerun(ctx.args.rerun_trials, ctx.args.old_commit)
 
 
-def build_collection(commit):
+def build_collection(commit, label=None):
     """The collection of `commit`, from git (git archive), built and installed into its own collections
-    path build/bench-<version>/collections; reused when it was built from the same commit."""
+    path build/bench-<label, default its version>/collections; reused when it was built from the same
+    commit."""
     full = sh(['git', '-C', ROOT, 'rev-parse', commit + '^{commit}']).stdout.strip()
     version = sh(['git', '-C', ROOT, 'show', full + ':galaxy.yml']).stdout
     version = re.search(r'^version: *(\S+)', version, re.M).group(1)
-    base = os.path.join(ROOT, 'build', 'bench-' + version)
+    base = os.path.join(ROOT, 'build', 'bench-' + (label or version))
     path = os.path.join(base, 'collections')
     stamp = os.path.join(base, 'commit')
     if os.path.exists(stamp) and open(stamp).read().strip() == full and os.path.isdir(path):

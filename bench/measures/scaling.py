@@ -3,9 +3,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Measure `scaling`: fresh site run (and rerun) for 1, 2 and 4 pairs in one inventory (networks
 dhcpf-bench-n1..n4); with more hosts than Ansible's default 5 forks, the rerun and a fresh run (on a
-second, fresh lab) again with one fork per host."""
+second, fresh lab) again with one fork per host. For the smallest and the largest count, bertvv's
+ansible-role-dhcp (the anchor measure's role) deploys the same pairs on a fresh lab of its own right
+after ours: what a role that does much less costs per pair on the same machine in the same run."""
 import os
 
+from measures import anchor
 from benchlab import NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, write_inventory
 
 NAME = 'scaling'
@@ -16,8 +19,9 @@ def run(ctx):
     return bench_scaling([int(x) for x in ctx.args.scaling.split(',')])
 
 
-def _lab(n):
-    """Fresh containers and keys for N pairs (networks dhcpf-bench-n1..nN); returns the inventory."""
+def _lab(n, bertvv=None):
+    """Fresh containers and keys for N pairs (networks dhcpf-bench-n1..nN); returns the inventory
+    (with BERTVV, the playbook of anchor.unpack: the inventory of bertvv's role for the same pairs)."""
     cleanup()
     reset_keys()
     pairs, specs = {}, []
@@ -29,11 +33,23 @@ def _lab(n):
         pairs['pair%d' % i] = ('bench%d' % i, p, s, prefix)
     log('scaling: %d pair(s), %d containers' % (n, len(specs)))
     start_containers(specs)
+    if bertvv:
+        return anchor.bertvv_inventory(os.path.join(WORK, 'scaling-bertvv-%d.yml' % n),
+                                       [(p, s, prefix) for _peer, p, s, prefix in pairs.values()])
     return write_inventory(os.path.join(WORK, 'scaling-%d.yml' % n), pairs)
+
+
+def _bertvv(n, playbook):
+    """bertvv's role, fresh, on a fresh lab of N pairs."""
+    run = run_site(_lab(n, bertvv=playbook), 'scaling-bertvv-%d-fresh' % n, playbook=playbook)
+    log('scaling, bertvv\'s role, %d pair(s): fresh %.1f s' % (n, run['wall_s']))
+    return run
 
 
 def bench_scaling(counts):
     result = {}
+    playbook = anchor.unpack()
+    bertvv = {}
     for n in counts:
         inventory = _lab(n)
         fresh = run_site(inventory, 'scaling-%d-fresh' % n)
@@ -46,6 +62,8 @@ def bench_scaling(counts):
             row['fresh_forks_per_host'] = run_site(_lab(n), 'scaling-%d-fresh-forks%d' % (n, 2 * n), forks)
         log('scaling %d pair(s): fresh %.1f s, rerun %.1f s' % (n, fresh['wall_s'], rerun['wall_s']))
         result[str(n)] = row
+        if n in (counts[0], counts[-1]) and str(n) not in bertvv:
+            bertvv[str(n)] = _bertvv(n, playbook)
     cleanup()
     one, most = result[str(counts[0])], result[str(counts[-1])]
     result['ratio_fresh'] = round(most['fresh']['wall_s'] / one['fresh']['wall_s'], 3)
@@ -57,6 +75,13 @@ def bench_scaling(counts):
         result['cpu_forks_per_host'] = cpu_bound(one['fresh'], most['fresh_forks_per_host'], counts[0], counts[-1])
     result['met'] = result['ratio_fresh'] <= SCALING_TARGET
     result['cpu'] = cpu_bound(one['fresh'], most['fresh'], counts[0], counts[-1])
+    if len(bertvv) == 2:
+        b_one, b_most = bertvv[str(counts[0])], bertvv[str(counts[-1])]
+        result['bertvv'] = {'pairs': [counts[0], counts[-1]], 'fresh': bertvv,
+                            'ratio_fresh': round(b_most['wall_s'] / b_one['wall_s'], 3),
+                            'cpu': cpu_bound(b_one, b_most, counts[0], counts[-1]),
+                            # ours over bertvv's, each count
+                            'ours_to_bertvv': {k: round(result[k]['fresh']['wall_s'] / v['wall_s'], 3) for k, v in bertvv.items()}}
     return result
 
 

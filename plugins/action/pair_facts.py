@@ -83,6 +83,35 @@ class ActionModule(ActionBase):
                 facts[name] = {key: item[key] for key in ('device', 'ipv4', 'ipv4_secondaries') if key in item}
         return facts
 
+    def _own_pair(self, groups, pairs_group, members, me, own, hostvars, options):
+        """(pair, its hosts) of this host, for the record step, from ``groups`` and this host's own
+        ``dhcp_failover_pair`` alone: reading every other host's variables here, on every host,
+        would cost hosts x hosts look-ups. The step without record checks every host's
+        ``dhcp_failover_pair`` against the others'. When the groups alone do not settle it (a host
+        in two pair groups, say), every host's variable is read, as that step does."""
+        member_set = set(members)
+        named = own.get('dhcp_failover_pair')
+        if named and named in groups and me in groups[named]:
+            return named, [host for host in groups[named] if host in member_set]
+        if not named:
+            try:
+                pairs = _pair_model.find_pairs(groups, pairs_group)
+            except PairError:
+                pairs = {}
+            for pair, hosts in pairs.items():
+                if me in hosts:
+                    return pair, list(hosts)
+        settings = {me: own}
+        for host in members:
+            if host != me:
+                settings[host] = self._other_settings(options, hostvars, host)
+        pairs = _pair_model.find_pairs(
+            groups, pairs_group, {host: (settings.get(host) or {}).get('dhcp_failover_pair') for host in members})
+        for pair, hosts in pairs.items():
+            if me in hosts:
+                return pair, list(hosts)
+        return None, [me]
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -90,6 +119,7 @@ class ActionModule(ActionBase):
         _args, params = self.validate_argument_spec(argument_spec=dict(
             pairs_group=dict(type='str', default=_pair_model.PAIRS_GROUP),
             record=dict(type='bool', default=False),
+            hosts=dict(type='list', elements='str'),
         ))
         me = task_vars['inventory_hostname']
         hostvars = task_vars['hostvars']
@@ -99,6 +129,12 @@ class ActionModule(ActionBase):
         try:
             own = self._own_settings(options, task_vars, me)
             members = list(groups.get(params['pairs_group']) or [])
+            if params['record']:
+                pair, pair_hosts = self._own_pair(groups, params['pairs_group'], members, me, own, hostvars, options)
+                _role_spec.validate(options, own, pair or '(none)', me)
+                result['settings'] = own
+                result['pair_hosts'] = pair_hosts
+                return result
             settings = {me: own}
             for host in members:
                 if host != me:
@@ -106,21 +142,20 @@ class ActionModule(ActionBase):
             pairs = _pair_model.find_pairs(
                 groups, params['pairs_group'],
                 {host: (settings.get(host) or {}).get('dhcp_failover_pair') for host in members})
-            if params['record']:
-                pair = [name for name, hosts in pairs.items() if me in hosts]
-                _role_spec.validate(options, own, pair[0] if pair else '(none)', me)
-                result['settings'] = own
-                result['pair_hosts'] = list(pairs[pair[0]]) if pair else [me]
-                return result
             facts = {host: self._facts(hostvars, host) for host in members}
             facts[me] = self._facts({me: task_vars}, me)
             # The hosts this task runs on now gathered their network facts (validate.yml): they
             # are checked with them, always. A host outside the play (--limit), or in a later
             # batch of a serial play, may have none; it is checked when it runs itself.
             play_hosts = task_vars.get('ansible_play_batch', task_vars.get('ansible_play_hosts'))
-            result['pair_info'] = _pair_model.derive(options, settings, facts, pairs, me,
-                                                     pairs_group=params['pairs_group'],
-                                                     play_hosts=None if play_hosts is None else list(play_hosts))
+            # hosts: the views of those hosts too (the role runs this once for its whole batch)
+            wanted = [me] + [host for host in params['hosts'] or () if host != me]
+            views = _pair_model.derive_all(options, settings, facts, pairs, wanted,
+                                           pairs_group=params['pairs_group'],
+                                           play_hosts=None if play_hosts is None else list(play_hosts))
+            result['pair_info'] = views[me]
+            if params['hosts'] is not None:
+                result['pair_info_of'] = views
         except PairError as exc:
             result['failed'] = True
             result['msg'] = str(exc)

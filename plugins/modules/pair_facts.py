@@ -37,7 +37,9 @@ description:
   - Reads only the variables the argument spec declares; other roles' variables in the same
     inventory are never read.
   - The role C(dhcp.failover.server) calls it twice, first with O(record=true) on every host
-    (so each host's partner sees its play vars and role defaults), then without.
+    (so each host's partner sees its play vars and role defaults), then once for the whole play
+    batch (C(run_once), O(hosts=ansible_play_batch)). One pass over the pairs gives every server's
+    view, where a call on every server would validate every pair once per server.
 options:
   pairs_group:
     description:
@@ -52,6 +54,14 @@ options:
         for the role to record as C(__dhcp_failover_settings).
     type: bool
     default: false
+  hosts:
+    description:
+      - Also derive the view of each of these hosts (inventory names), returned in RV(pair_info_of).
+        Every pair is validated once for all of them. Each must have recorded its variables
+        (O(record=true), kept as C(__dhcp_failover_settings)) and, if in the play, gathered its
+        network facts. Ignored with O(record=true).
+    type: list
+    elements: str
 attributes:
   action:
     description: Runs on the controller, as an action plugin.
@@ -75,6 +85,27 @@ EXAMPLES = r"""
 - name: Use it
   ansible.builtin.debug:
     msg: "{{ pair.pair_info.pair }}: {{ pair.pair_info.role }}, partner {{ pair.pair_info.partner_host }}"
+
+# As the role does: every server records its own variables, then one pass over the pairs for the
+# whole batch gives each server its view.
+- name: Check this server's variables and keep them for the other servers
+  dhcp.failover.pair_facts:
+    record: true
+  register: own
+
+- name: Keep them
+  ansible.builtin.set_fact:
+    __dhcp_failover_settings: "{{ own.settings }}"
+
+- name: Validate every pair once and derive each server's view
+  dhcp.failover.pair_facts:
+    hosts: "{{ ansible_play_batch }}"
+  register: pairs
+  run_once: true
+
+- name: Keep this server's view
+  ansible.builtin.set_fact:
+    dhcp_failover_pair_info: "{{ pairs.pair_info_of[inventory_hostname] }}"
 """
 
 RETURN = r"""
@@ -152,6 +183,17 @@ pair_info:
     port: 647
     peer_address: 192.168.1.1
     peer_port: 647
+pair_info_of:
+  description:
+    - Inventory name -> that host's view of its pair (as RV(pair_info)), for this host and each host
+      of O(hosts).
+  returned: success, O(record=false) and O(hosts) given
+  type: dict
+  sample:
+    dhcp0374:
+      pair: office
+      role: secondary
+      partner_host: dhcp0373
 settings:
   description: This host's role variables as validated (secrets left out).
   returned: O(record=true)
@@ -159,7 +201,9 @@ settings:
 pair_hosts:
   description:
     - The hosts of this host's pair, this host included, in inventory order (found from C(groups)
-      and C(dhcp_failover_pair) alone, no facts needed). The role gathers the network facts of
+      and this host's C(dhcp_failover_pair) alone, no facts needed; the other hosts' variables are
+      read only when the groups do not settle it, and checked against each other by the call
+      without O(record)). The role gathers the network facts of
       those outside the play batch (C(--limit), C(serial)) and of no other host.
   returned: O(record=true)
   type: list

@@ -796,18 +796,28 @@ def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIR
     ``play_hosts``: the hosts of the play, whose network facts must be known (None: not known).
     ``backend``: None (the default) takes each pair's own ``dhcp_failover_backend``.
     """
+    return derive_all(options, settings, facts, pairs, [inventory_hostname], pairs_group=pairs_group,
+                      backend=backend, play_hosts=play_hosts)[inventory_hostname]
+
+
+def derive_all(options, settings, facts, pairs, wanted, pairs_group=PAIRS_GROUP, backend=None, play_hosts=None):
+    """Validate every pair once and return host -> view for each host of ``wanted`` (derive()'s
+    arguments otherwise): one pass over the pairs for all the hosts of a play, where one derive()
+    per host would validate every pair once per host (hosts x pairs)."""
     if not pairs:
-        raise PairError('(none)', inventory_hostname, 'dhcp_failover_pairs_group',
+        raise PairError('(none)', wanted[0], 'dhcp_failover_pairs_group',
                         'group %r has no pair groups (groups of two hosts each)' % pairs_group)
-    result = None
+    wanted_set = set(wanted)
+    play_set = None if play_hosts is None else set(play_hosts)
+    views = {}
     for pair, hosts in pairs.items():
         params = {}
         for host in hosts:
             params[host] = _role_spec.validate(options, settings.get(host) or {}, pair, host)
         if len(hosts) == 2:
             _compare_peers(pair, hosts, params, options)
-        if (play_hosts is not None and inventory_hostname not in hosts
-                and not set(hosts) & set(play_hosts)
+        if (play_set is not None and not wanted_set & set(hosts)
+                and not set(hosts) & play_set
                 and any(_unknown_without_facts(params[host], facts.get(host) or {}) for host in hosts)):
             # A pair outside this run (--limit, a later serial batch) whose address or interfaces
             # come from facts nobody gathered (its hosts are not contacted, and may be down): its
@@ -819,9 +829,11 @@ def derive(options, settings, facts, pairs, inventory_hostname, pairs_group=PAIR
         backend_settings = module.settings(Check(pair, hosts[0]), pair, params[hosts[0]], description, params)
         for host in hosts:
             module.check_host(Check(pair, host), params[host], description)
-        if inventory_hostname in hosts:
-            result = module.host_view(description, backend_settings, inventory_hostname, params)
-    if result is None:
-        raise PairError('(none)', inventory_hostname, 'dhcp_failover_pairs_group',
-                        'host is not in any pair group under %r' % pairs_group)
-    return result
+        for host in hosts:
+            if host in wanted_set:
+                views[host] = module.host_view(description, backend_settings, host, params)
+    for host in wanted:
+        if host not in views:
+            raise PairError('(none)', host, 'dhcp_failover_pairs_group',
+                            'host is not in any pair group under %r' % pairs_group)
+    return views

@@ -15,8 +15,9 @@ import copy
 import pytest
 
 from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_error import PairError
+from ansible_collections.dhcp.failover.plugins.plugin_utils import _pair_model
 from ansible_collections.dhcp.failover.plugins.plugin_utils._pair_model import (
-    find_pairs, first_difference, format_option_value, shared_variables,
+    derive, derive_all, find_pairs, first_difference, format_option_value, shared_variables,
 )
 from ansible_collections.dhcp.failover.plugins.plugin_utils._role_spec import load_options
 from ansible_collections.dhcp.failover.tests.unit.plugins.plugin_utils.rendering import derive_pair
@@ -159,6 +160,83 @@ def test_many_pairs_each_host_gets_its_own():
     info = derive_pair(hostvars, pairs, 'lab2')
     assert (info['pair'], info['peer_name'], info['role'], info['peer_address']) == \
         ('lab', 'lab', 'secondary', '10.0.0.1')
+
+
+def _pairs_of(count):
+    """COUNT load-balancing pairs p1..pCOUNT, each on its own /24 (hostvars and pairs as in a run)."""
+    hostvars, pairs = {}, {}
+    for i in range(1, count + 1):
+        net = '10.%d.0' % i
+        subnet = {'network': net + '.0/24', 'pools': [{'ranges': [{'start': net + '.100', 'end': net + '.150'}]}]}
+        for last, host in ((1, 'p%d-a' % i), (2, 'p%d-b' % i)):
+            address = '%s.%d' % (net, last)
+            hostvars[host] = {'dhcp_failover_subnets': [copy.deepcopy(subnet)], 'ansible_facts': {
+                'default_ipv4': {'address': address, 'interface': 'eth0'}, 'all_ipv4_addresses': [address],
+                'interfaces': ['lo', 'eth0'],
+                'eth0': {'device': 'eth0', 'ipv4': {'address': address, 'netmask': '255.255.255.0', 'network': net + '.0'}}}}
+        pairs['p%d' % i] = ['p%d-a' % i, 'p%d-b' % i]
+    return hostvars, pairs
+
+
+def _model_args(hostvars, pairs):
+    options = load_options()
+    groups = dict(pairs, all=list(hostvars), ungrouped=[], dhcp_failover=list(hostvars))
+    settings = {name: {key: value for key, value in variables.items() if key in options}
+                for name, variables in hostvars.items()}
+    facts = {name: variables.get('ansible_facts') or {} for name, variables in hostvars.items()}
+    return options, settings, facts, find_pairs(groups)
+
+
+def test_one_pass_gives_every_host_the_view_derive_gives_it():
+    hostvars, pairs = _pairs_of(5)
+    options, settings, facts, found = _model_args(hostvars, pairs)
+    hosts = list(hostvars)
+    views = derive_all(options, settings, facts, found, hosts, play_hosts=hosts)
+    assert sorted(views) == sorted(hosts)
+    for host in hosts:
+        assert views[host] == derive(options, settings, facts, found, host, play_hosts=hosts), host
+    assert (views['p3-b']['pair'], views['p3-b']['role'], views['p3-b']['peer_address']) == ('p3', 'secondary', '10.3.0.1')
+
+
+def test_one_pass_validates_each_host_once_not_once_per_host(monkeypatch):
+    """What makes a site run of many pairs linear: derive() on each of 2N hosts validates every
+    host's variables 2N times over (4N^2 validations); derive_all() once for all of them, 2N."""
+    hostvars, pairs = _pairs_of(6)
+    options, settings, facts, found = _model_args(hostvars, pairs)
+    calls = []
+    real = _pair_model._role_spec.validate
+
+    def counting(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_pair_model._role_spec, 'validate', counting)
+    derive_all(options, settings, facts, found, list(hostvars), play_hosts=list(hostvars))
+    assert sorted(calls) == sorted(hostvars)
+    calls.clear()
+    for host in hostvars:
+        derive(options, settings, facts, found, host, play_hosts=list(hostvars))
+    assert len(calls) == len(hostvars) ** 2
+
+
+def test_one_pass_refuses_a_broken_pair_with_the_message_each_host_gave():
+    hostvars, pairs = _pairs_of(4)
+    hostvars['p3-b']['dhcp_failover_mclt'] = 60
+    options, settings, facts, found = _model_args(hostvars, pairs)
+    with pytest.raises(PairError) as every:
+        derive_all(options, settings, facts, found, list(hostvars), play_hosts=list(hostvars))
+    with pytest.raises(PairError) as one:
+        derive(options, settings, facts, found, 'p1-a', play_hosts=list(hostvars))
+    assert str(every.value) == str(one.value)
+    assert str(every.value).startswith('pair p3, host p3-b, variable dhcp_failover_mclt: differs between the peers')
+
+
+def test_one_pass_names_a_wanted_host_that_is_in_no_pair():
+    hostvars, pairs = _pairs_of(2)
+    options, settings, facts, found = _model_args(hostvars, pairs)
+    with pytest.raises(PairError) as refused:
+        derive_all(options, settings, facts, found, ['p1-a', 'stray'], play_hosts=list(hostvars))
+    assert str(refused.value).startswith('pair (none), host stray, variable dhcp_failover_pairs_group: host is not in any pair group')
 
 
 def test_option_definitions_come_first_and_custom_options_get_their_type():
