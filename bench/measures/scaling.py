@@ -19,9 +19,9 @@ def run(ctx):
     return bench_scaling([int(x) for x in ctx.args.scaling.split(',')])
 
 
-def _lab(n, bertvv=None):
+def _lab(n, bertvv=False):
     """Fresh containers and keys for N pairs (networks dhcpf-bench-n1..nN); returns the inventory
-    (with BERTVV, the playbook of anchor.unpack: the inventory of bertvv's role for the same pairs)."""
+    (with BERTVV, the inventory of bertvv's role for the same pairs)."""
     cleanup()
     reset_keys()
     pairs, specs = {}, []
@@ -41,7 +41,7 @@ def _lab(n, bertvv=None):
 
 def _bertvv(n, playbook):
     """bertvv's role, fresh, on a fresh lab of N pairs."""
-    run = run_site(_lab(n, bertvv=playbook), 'scaling-bertvv-%d-fresh' % n, playbook=playbook)
+    run = run_site(_lab(n, bertvv=True), 'scaling-bertvv-%d-fresh' % n, playbook=playbook)
     log('scaling, bertvv\'s role, %d pair(s): fresh %.1f s' % (n, run['wall_s']))
     return run
 

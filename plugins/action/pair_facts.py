@@ -83,34 +83,41 @@ class ActionModule(ActionBase):
                 facts[name] = {key: item[key] for key in ('device', 'ipv4', 'ipv4_secondaries') if key in item}
         return facts
 
-    def _own_pair(self, groups, pairs_group, members, me, own, hostvars, options):
-        """(pair, its hosts) of this host, for the record step, from ``groups`` and this host's own
-        ``dhcp_failover_pair`` alone: reading every other host's variables here, on every host,
-        would cost hosts x hosts look-ups. The step without record checks every host's
-        ``dhcp_failover_pair`` against the others'. When the groups alone do not settle it (a host
-        in two pair groups, say), every host's variable is read, as that step does."""
-        member_set = set(members)
-        named = own.get('dhcp_failover_pair')
-        if named and named in groups and me in groups[named]:
-            return named, [host for host in groups[named] if host in member_set]
-        if not named:
-            try:
-                pairs = _pair_model.find_pairs(groups, pairs_group)
-            except PairError:
-                pairs = {}
-            for pair, hosts in pairs.items():
-                if me in hosts:
-                    return pair, list(hosts)
+    def _settings_and_pairs(self, options, own, members, me, hostvars, groups, pairs_group):
+        """Every member's settings (this host's own, the others' recorded or from the inventory) and
+        the pairs they make, every host's ``dhcp_failover_pair`` read."""
         settings = {me: own}
         for host in members:
             if host != me:
                 settings[host] = self._other_settings(options, hostvars, host)
         pairs = _pair_model.find_pairs(
             groups, pairs_group, {host: (settings.get(host) or {}).get('dhcp_failover_pair') for host in members})
-        for pair, hosts in pairs.items():
-            if me in hosts:
-                return pair, list(hosts)
-        return None, [me]
+        return settings, pairs
+
+    @staticmethod
+    def _pair_of(pairs, me):
+        return next(((pair, list(hosts)) for pair, hosts in pairs.items() if me in hosts), None)
+
+    def _own_pair(self, options, own, members, me, hostvars, groups, pairs_group):
+        """(pair, its hosts) of this host, for the record step, from ``groups`` and this host's own
+        ``dhcp_failover_pair`` alone: reading every other host's variables here, on every host,
+        would cost hosts x hosts look-ups. The step without record checks every host's
+        ``dhcp_failover_pair`` against the others'. When the groups alone do not settle it (a host
+        in two pair groups, say), every host's variable is read, as that step does."""
+        named = own.get('dhcp_failover_pair')
+        if named and named in groups and me in groups[named]:
+            member_set = set(members)
+            return named, [host for host in groups[named] if host in member_set]
+        found = None
+        if not named:
+            try:
+                found = self._pair_of(_pair_model.find_pairs(groups, pairs_group), me)
+            except PairError:
+                found = None
+        if found is None:
+            _settings, pairs = self._settings_and_pairs(options, own, members, me, hostvars, groups, pairs_group)
+            found = self._pair_of(pairs, me)
+        return found or (None, [me])
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -130,18 +137,12 @@ class ActionModule(ActionBase):
             own = self._own_settings(options, task_vars, me)
             members = list(groups.get(params['pairs_group']) or [])
             if params['record']:
-                pair, pair_hosts = self._own_pair(groups, params['pairs_group'], members, me, own, hostvars, options)
+                pair, pair_hosts = self._own_pair(options, own, members, me, hostvars, groups, params['pairs_group'])
                 _role_spec.validate(options, own, pair or '(none)', me)
                 result['settings'] = own
                 result['pair_hosts'] = pair_hosts
                 return result
-            settings = {me: own}
-            for host in members:
-                if host != me:
-                    settings[host] = self._other_settings(options, hostvars, host)
-            pairs = _pair_model.find_pairs(
-                groups, params['pairs_group'],
-                {host: (settings.get(host) or {}).get('dhcp_failover_pair') for host in members})
+            settings, pairs = self._settings_and_pairs(options, own, members, me, hostvars, groups, params['pairs_group'])
             facts = {host: self._facts(hostvars, host) for host in members}
             facts[me] = self._facts({me: task_vars}, me)
             # The hosts this task runs on now gathered their network facts (validate.yml): they
