@@ -5,14 +5,18 @@
 dhcpf-bench-n1..n4); with more hosts than Ansible's default 5 forks, the rerun and a fresh run (on a
 second, fresh lab) again with one fork per host. For the smallest and the largest count, bertvv's
 ansible-role-dhcp (the anchor measure's role) deploys the same pairs on a fresh lab of its own right
-after ours: what a role that does much less costs per pair on the same machine in the same run."""
+after ours: what a role that does much less costs per pair on the same machine in the same run; and
+so does the floor (bench/floor/floor.yml: a dhcpd.conf written once dhcpd -t accepts it, the
+interfaces file, a restart, nothing else), with the default forks and, for the largest count, one
+fork per host: what any role that writes and restarts costs, whatever else it does."""
 import os
 
 from measures import anchor
-from benchlab import NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, write_inventory
+from benchlab import BENCH, NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, write_inventory
 
 NAME = 'scaling'
 MAIN_PAIR = False
+FLOOR = os.path.join(BENCH, 'floor', 'floor.yml')
 
 
 def run(ctx):
@@ -46,10 +50,17 @@ def _bertvv(n, playbook):
     return run
 
 
+def _floor(n, extra=(), label=''):
+    """The floor playbook, fresh, on a fresh lab of N pairs (the anchor's inventory)."""
+    run = run_site(_lab(n, bertvv=True), 'scaling-floor-%d-fresh%s' % (n, label), extra, playbook=FLOOR)
+    log('scaling, floor, %d pair(s)%s: fresh %.1f s' % (n, label, run['wall_s']))
+    return run
+
+
 def bench_scaling(counts):
     result = {}
     playbook = anchor.unpack()
-    bertvv = {}
+    bertvv, floor = {}, {}
     for n in counts:
         inventory = _lab(n)
         fresh = run_site(inventory, 'scaling-%d-fresh' % n)
@@ -64,6 +75,9 @@ def bench_scaling(counts):
         result[str(n)] = row
         if n in (counts[0], counts[-1]) and str(n) not in bertvv:
             bertvv[str(n)] = _bertvv(n, playbook)
+            floor[str(n)] = _floor(n)
+            if n == counts[-1] and 2 * n > 5:   # as above: the floor with one fork per host
+                floor['%d-forks' % n] = _floor(n, ['--forks', str(2 * n)], '-forks%d' % (2 * n))
     cleanup()
     one, most = result[str(counts[0])], result[str(counts[-1])]
     result['ratio_fresh'] = round(most['fresh']['wall_s'] / one['fresh']['wall_s'], 3)
@@ -82,7 +96,22 @@ def bench_scaling(counts):
                             'cpu': cpu_bound(b_one, b_most, counts[0], counts[-1]),
                             # ours over bertvv's, each count
                             'ours_to_bertvv': {k: round(result[k]['fresh']['wall_s'] / v['wall_s'], 3) for k, v in bertvv.items()}}
+    if str(counts[0]) in floor and str(counts[-1]) in floor:
+        result['floor'] = _floor_result(floor, counts)
     return result
+
+
+def _floor_result(floor, counts):
+    """The floor's figures: its ratio with the default forks and, for more hosts than 5 forks, its
+    largest count again with one fork per host (fresh lab), with what the CPU of each allows."""
+    one, most = floor[str(counts[0])], floor[str(counts[-1])]
+    out = {'pairs': [counts[0], counts[-1]], 'fresh': {k: floor[k] for k in (str(counts[0]), str(counts[-1]))},
+           'ratio_fresh': round(most['wall_s'] / one['wall_s'], 3), 'cpu': cpu_bound(one, most, counts[0], counts[-1])}
+    forks = floor.get('%d-forks' % counts[-1])
+    if forks:
+        out.update({'fresh_forks_per_host': forks, 'ratio_fresh_forks_per_host': round(forks['wall_s'] / one['wall_s'], 3),
+                    'cpu_forks_per_host': cpu_bound(one, forks, counts[0], counts[-1])})
+    return out
 
 
 def cpu_bound(one, most, n_one, n_most):

@@ -25,7 +25,7 @@ from conftest import recap, run_playbook
 PLAYBOOK = """
 - name: Apply dhcp.failover.server
   hosts: {hosts}
-  gather_facts: true
+  gather_facts: {gather}
   pre_tasks:
     - name: Validate every failover pair before any change
       ansible.builtin.include_role:
@@ -67,7 +67,7 @@ class Runner:
         self.count = 0
 
     def run(self, pair_vars=None, host_vars=None, extra_pairs=None, hosts='dhcp_failover', args=(),
-            all_vars=None):
+            all_vars=None, gather_facts=True):
         self.count += 1
         variables = copy.deepcopy(PAIR_VARS)
         variables['dhcp_failover_omapi_key_dir'] = str(self.tmp / 'keys')
@@ -79,7 +79,7 @@ class Runner:
         path.write_text(yaml.safe_dump(inventory))
         inventory = path
         playbook = self.tmp / ('site%d.yml' % self.count)
-        playbook.write_text(PLAYBOOK.format(hosts=hosts))
+        playbook.write_text(PLAYBOOK.format(hosts=hosts, gather=str(gather_facts).lower()))
         result = run_playbook(str(playbook), str(inventory), *args)
         return result.returncode, result.stdout + result.stderr
 
@@ -176,6 +176,26 @@ def test_other_roles_variables_change_nothing(converged, lab_pair):
         packages = lab_pair.exec(host, "dpkg-query -W -f '${Package}\\n'").stdout.split()
         assert 'nginx' not in packages and 'apache2' not in packages
         assert 'INTERFACESv4="eth0"' in lab_pair.exec(host, 'cat /etc/default/isc-dhcp-server').stdout
+
+
+def test_a_server_that_cannot_be_read_stops_its_partner(converged, lab_pair):
+    """In a play of your own (no any_errors_fatal), a server whose read fails (here: no Python
+    where its inventory says) fails alone at "Stop when this server could not be read"; its partner,
+    whose pair still validates (the failed server's address and interfaces are in the inventory),
+    is stopped by "Stop unless every server of the play passed validation" (run once for the
+    batch), before it writes the pending change (MCLT 60 on p) or restarts.
+    """
+    runner, _ignored = converged
+    before = {host: lab_pair.snapshot(host) for host in ('p', 's')}
+    rc, output = runner.run(pair_vars={'dhcp_failover_mclt': 60}, gather_facts=False, host_vars={'s': {
+        'ansible_python_interpreter': '/nonexistent/python3',
+        'dhcp_failover_address': lab_pair.hosts['s'], 'dhcp_failover_interfaces': ['eth0']}})
+    assert rc != 0, output
+    assert re.search(r'fatal: \[s\]: FAILED! => .*host s: ', output), output
+    assert 'validation failed on s; nothing was changed on any host.' in output, output
+    assert recap(output)['p']['failed'] == 1, output
+    assert not re.search(r'^changed: ', output, re.MULTILINE), output
+    assert before == {host: lab_pair.snapshot(host) for host in ('p', 's')}
 
 
 # (id, run arguments, expected text naming pair, host and variable)
