@@ -12,7 +12,7 @@ fork per host: what any role that writes and restarts costs, whatever else it do
 import os
 
 from measures import anchor
-from benchlab import BENCH, NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, write_inventory
+from benchlab import BENCH, NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, summarize, write_inventory
 
 NAME = 'scaling'
 MAIN_PAIR = False
@@ -20,7 +20,7 @@ FLOOR = os.path.join(BENCH, 'floor', 'floor.yml')
 
 
 def run(ctx):
-    return bench_scaling([int(x) for x in ctx.args.scaling.split(',')])
+    return bench_scaling([int(x) for x in ctx.args.scaling.split(',')], ctx.args.scaling_trials)
 
 
 def _lab(n, bertvv=False):
@@ -57,35 +57,56 @@ def _floor(n, extra=(), label=''):
     return run
 
 
-def bench_scaling(counts):
-    result = {}
+def _median_run(runs):
+    """The run whose wall time is the median of RUNS (the lower middle one for an even count): its
+    tasks and CPU stand for the count, and every wall time is kept beside it."""
+    ordered = sorted(runs, key=lambda run: run['wall_s'])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def _fresh(runs):
+    return {'fresh': _median_run(runs), 'fresh_wall': summarize([run['wall_s'] for run in runs]),
+            'fresh_trials': runs}
+
+
+def bench_scaling(counts, trials=3):
+    """TRIALS fresh runs of each count, the counts alternating (1, 2, 4, 1, 2, 4, ...), each on a
+    fresh lab; the target is judged on the medians. The rerun, the runs with one fork per host and
+    bertvv's role run in the first trial only; the floor in every trial, right after ours."""
+    result = {'trials': trials}
     playbook = anchor.unpack()
-    bertvv, floor = {}, {}
-    for n in counts:
-        inventory = _lab(n)
-        fresh = run_site(inventory, 'scaling-%d-fresh' % n)
-        rerun = run_site(inventory, 'scaling-%d-rerun' % n)
-        row = {'pairs': n, 'hosts': 2 * n, 'fresh': fresh, 'rerun': rerun, 'load_avg': os.getloadavg()}
-        if 2 * n > 5:   # more hosts than Ansible's default 5 forks: the same runs with one fork per host
-            forks = ['--forks', str(2 * n)]
-            row['rerun_forks_per_host'] = run_site(inventory, 'scaling-%d-rerun-forks%d' % (n, 2 * n), forks)
-            # a fresh run needs fresh containers: a second lab of the same size
-            row['fresh_forks_per_host'] = run_site(_lab(n), 'scaling-%d-fresh-forks%d' % (n, 2 * n), forks)
-        log('scaling %d pair(s): fresh %.1f s, rerun %.1f s' % (n, fresh['wall_s'], rerun['wall_s']))
-        result[str(n)] = row
-        if n in (counts[0], counts[-1]) and str(n) not in bertvv:
-            bertvv[str(n)] = _bertvv(n, playbook)
-            floor[str(n)] = _floor(n)
-            if n == counts[-1] and 2 * n > 5:   # as above: the floor with one fork per host
-                floor['%d-forks' % n] = _floor(n, ['--forks', str(2 * n)], '-forks%d' % (2 * n))
+    fresh, bertvv, floor = {}, {}, {}
+    for trial in range(trials):
+        for n in counts:
+            inventory = _lab(n)
+            run = run_site(inventory, 'scaling-%d-fresh-%d' % (n, trial))
+            fresh.setdefault(str(n), []).append(run)
+            log('scaling %d pair(s), trial %d: fresh %.1f s' % (n, trial + 1, run['wall_s']))
+            if trial == 0:
+                row = {'pairs': n, 'hosts': 2 * n, 'rerun': run_site(inventory, 'scaling-%d-rerun' % n), 'load_avg': os.getloadavg()}
+                if 2 * n > 5:   # more hosts than Ansible's default 5 forks: the same runs with one fork per host
+                    forks = ['--forks', str(2 * n)]
+                    row['rerun_forks_per_host'] = run_site(inventory, 'scaling-%d-rerun-forks%d' % (n, 2 * n), forks)
+                    # a fresh run needs fresh containers: a second lab of the same size
+                    row['fresh_forks_per_host'] = run_site(_lab(n), 'scaling-%d-fresh-forks%d' % (n, 2 * n), forks)
+                log('scaling %d pair(s): rerun %.1f s' % (n, row['rerun']['wall_s']))
+                result[str(n)] = row
+            if n in (counts[0], counts[-1]):
+                floor.setdefault(str(n), []).append(_floor(n, label='-%d' % trial))
+                if trial == 0:
+                    bertvv[str(n)] = _bertvv(n, playbook)
+                    if n == counts[-1] and 2 * n > 5:   # as above: the floor with one fork per host
+                        floor['%d-forks' % n] = _floor(n, ['--forks', str(2 * n)], '-forks%d' % (2 * n))
     cleanup()
+    for n in counts:
+        result[str(n)].update(_fresh(fresh[str(n)]))
     one, most = result[str(counts[0])], result[str(counts[-1])]
-    result['ratio_fresh'] = round(most['fresh']['wall_s'] / one['fresh']['wall_s'], 3)
+    result['ratio_fresh'] = round(most['fresh_wall']['median_s'] / one['fresh_wall']['median_s'], 3)
     result['ratio_rerun'] = round(most['rerun']['wall_s'] / one['rerun']['wall_s'], 3)
     if 'rerun_forks_per_host' in most:
         result['ratio_rerun_forks_per_host'] = round(most['rerun_forks_per_host']['wall_s'] / one['rerun']['wall_s'], 3)
     if 'fresh_forks_per_host' in most:
-        result['ratio_fresh_forks_per_host'] = round(most['fresh_forks_per_host']['wall_s'] / one['fresh']['wall_s'], 3)
+        result['ratio_fresh_forks_per_host'] = round(most['fresh_forks_per_host']['wall_s'] / one['fresh_wall']['median_s'], 3)
         result['cpu_forks_per_host'] = cpu_bound(one['fresh'], most['fresh_forks_per_host'], counts[0], counts[-1])
     result['met'] = result['ratio_fresh'] <= SCALING_TARGET
     result['cpu'] = cpu_bound(one['fresh'], most['fresh'], counts[0], counts[-1])
@@ -94,23 +115,27 @@ def bench_scaling(counts):
         result['bertvv'] = {'pairs': [counts[0], counts[-1]], 'fresh': bertvv,
                             'ratio_fresh': round(b_most['wall_s'] / b_one['wall_s'], 3),
                             'cpu': cpu_bound(b_one, b_most, counts[0], counts[-1]),
-                            # ours over bertvv's, each count
-                            'ours_to_bertvv': {k: round(result[k]['fresh']['wall_s'] / v['wall_s'], 3) for k, v in bertvv.items()}}
+                            # ours (the first trial, the one run beside bertvv's) over bertvv's, each count
+                            'ours_to_bertvv': {k: round(fresh[k][0]['wall_s'] / v['wall_s'], 3) for k, v in bertvv.items()}}
     if str(counts[0]) in floor and str(counts[-1]) in floor:
         result['floor'] = _floor_result(floor, counts)
     return result
 
 
 def _floor_result(floor, counts):
-    """The floor's figures: its ratio with the default forks and, for more hosts than 5 forks, its
-    largest count again with one fork per host (fresh lab), with what the CPU of each allows."""
-    one, most = floor[str(counts[0])], floor[str(counts[-1])]
-    out = {'pairs': [counts[0], counts[-1]], 'fresh': {k: floor[k] for k in (str(counts[0]), str(counts[-1]))},
-           'ratio_fresh': round(most['wall_s'] / one['wall_s'], 3), 'cpu': cpu_bound(one, most, counts[0], counts[-1])}
+    """The floor's figures: medians of its trials and their ratio with the default forks and, for more
+    hosts than 5 forks, its largest count once with one fork per host (fresh lab), with what the CPU
+    of each allows."""
+    first, last = (_fresh(floor[str(n)]) for n in (counts[0], counts[-1]))
+    out = {'pairs': [counts[0], counts[-1]], 'fresh': {str(counts[0]): first['fresh'], str(counts[-1]): last['fresh']},
+           'fresh_wall': {str(counts[0]): first['fresh_wall'], str(counts[-1]): last['fresh_wall']},
+           'ratio_fresh': round(last['fresh_wall']['median_s'] / first['fresh_wall']['median_s'], 3),
+           'cpu': cpu_bound(first['fresh'], last['fresh'], counts[0], counts[-1])}
     forks = floor.get('%d-forks' % counts[-1])
     if forks:
-        out.update({'fresh_forks_per_host': forks, 'ratio_fresh_forks_per_host': round(forks['wall_s'] / one['wall_s'], 3),
-                    'cpu_forks_per_host': cpu_bound(one, forks, counts[0], counts[-1])})
+        out.update({'fresh_forks_per_host': forks,
+                    'ratio_fresh_forks_per_host': round(forks['wall_s'] / first['fresh_wall']['median_s'], 3),
+                    'cpu_forks_per_host': cpu_bound(first['fresh'], forks, counts[0], counts[-1])})
     return out
 
 

@@ -39,6 +39,13 @@ def make_dir(path, mode, check_mode=False):
                 os.chmod(made, mode)
         else:
             os.chmod(path, mode)
+    except FileExistsError:
+        # Both servers of a new pair run this at once, in two forked workers: the other one made it
+        # between the look above and makedirs. Look again (it may still be at the umask's mode).
+        # A file in its place fails there, with the same message as above.
+        if os.path.lexists(path):
+            return make_dir(path, mode, check_mode)
+        return dict(result, changed=False, failed=True, msg='cannot make %s on the controller: File exists' % path)
     except OSError as exc:
         return dict(result, changed=False, failed=True,
                     msg='cannot make %s on the controller: %s' % (path, exc.strerror or exc))

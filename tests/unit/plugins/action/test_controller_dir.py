@@ -59,3 +59,23 @@ def test_a_file_in_the_way_and_a_directory_that_cannot_be_made_fail_with_the_cau
     assert result['failed'] is True and result['changed'] is False
     assert result['msg'].startswith('cannot make /proc/no-such-dir/keys on the controller: ')
     assert not os.path.exists('/proc/no-such-dir')
+
+
+def test_a_directory_another_worker_makes_at_the_same_time_is_no_failure(tmp_path, monkeypatch):
+    """Both servers of a new pair run this task at once, in two forked workers of the controller:
+    each sees no directory, and the second os.makedirs finds the first one's (FileExistsError). Seen
+    in the bench: "cannot make .../keys-current on the controller: File exists", which stopped a
+    fresh site run of one pair. Here the other worker's mkdir (umask mode 0755) happens right before
+    this one's."""
+    target = tmp_path / 'keys'
+    real_makedirs = os.makedirs
+
+    def other_worker_first(path, mode=0o777, exist_ok=False):
+        os.mkdir(path, 0o755)
+        os.chmod(path, 0o755)
+        return real_makedirs(path, mode, exist_ok)
+
+    monkeypatch.setattr(os, 'makedirs', other_worker_first)
+    result = make_dir(str(target), 0o700)
+    assert 'failed' not in result, result
+    assert result['mode'] == '0700' and mode(target) == 0o700
