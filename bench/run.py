@@ -80,7 +80,8 @@ def parse_args(argv=None):
     ap.add_argument('--kill-seconds', type=int, default=25)
     ap.add_argument('--kill-at', type=int, default=8)
     ap.add_argument('--scaling', default='1,2,4')
-    ap.add_argument('--scaling-trials', type=int, default=FULL_TRIALS['scaling_trials'], help='fresh runs of each count of the scaling measure, alternating (medians judged; at least 3 for RESULTS.md)')
+    ap.add_argument('--scaling-trials', type=int, default=FULL_TRIALS['scaling_trials'],
+                    help='fresh runs of each count of the scaling measure, alternating (medians judged; at least 3 for RESULTS.md)')
     ap.add_argument('--validation-pairs', default='1,10,50', help='pairs per inventory of the validation measure')
     ap.add_argument('--validation-before', default=validation.BEFORE_COMMIT,
                     help='the commit the validation measure compares with (each server validated every pair)')

@@ -12,7 +12,8 @@ fork per host: what any role that writes and restarts costs, whatever else it do
 import os
 
 from measures import anchor
-from benchlab import BENCH, NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers, summarize, write_inventory
+from benchlab import (BENCH, NET_BASE, PREFIX, SCALING_TARGET, WORK, cleanup, create_network, log, reset_keys, run_site, start_containers,
+                      summarize, write_inventory)
 
 NAME = 'scaling'
 MAIN_PAIR = False
