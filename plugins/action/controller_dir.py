@@ -34,18 +34,13 @@ def make_dir(path, mode, check_mode=False):
             while parent and not os.path.lexists(parent):
                 missing.append(parent)
                 parent = os.path.dirname(parent.rstrip('/')) or '/'
-            os.makedirs(path, mode)
+            # exist_ok: both servers of a new pair run this at once, in two forked workers, and the other
+            # one may make it between the look above and here; the mode is set below either way.
+            os.makedirs(path, mode, exist_ok=True)
             for made in missing:   # makedirs applies the umask; the mode is set as asked
                 os.chmod(made, mode)
         else:
             os.chmod(path, mode)
-    except FileExistsError:
-        # Both servers of a new pair run this at once, in two forked workers: the other one made it
-        # between the look above and makedirs. Look again (it may still be at the umask's mode).
-        # A file in its place fails there, with the same message as above.
-        if os.path.lexists(path):
-            return make_dir(path, mode, check_mode)
-        return dict(result, changed=False, failed=True, msg='cannot make %s on the controller: File exists' % path)
     except OSError as exc:
         return dict(result, changed=False, failed=True,
                     msg='cannot make %s on the controller: %s' % (path, exc.strerror or exc))
